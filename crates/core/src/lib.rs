@@ -1,0 +1,24 @@
+//! The keyward core: domain model, key lifecycle operations and the storage contract.
+//!
+//! **Architecture Invariant:** this crate knows no HTTP, no JSON wire field names and no SQL.
+//! Entry points (the Alibaba protocol today, Huawei and a console later) translate their requests
+//! into the typed requests of [`ops`] and call [`Kms`]. The store only ever sees sealed secrets.
+//!
+//! - [`model`]: keys, versions, instances, AccessKeys.
+//! - [`store`]: the [`store::Store`] trait backends implement.
+//! - [`error`]: [`Error`], the one error type every operation returns.
+//! - [`service`]: [`Kms`], the service object, and shared helpers (key resolution, ARNs).
+//! - [`memory`]: an in-memory store for unit tests.
+//! - [`access_keys`]: AccessKey administration and the authentication lookup (cached).
+//! - [`ops`]: one file per API operation.
+
+pub mod access_keys;
+pub mod error;
+pub mod memory;
+pub mod model;
+pub mod ops;
+pub mod service;
+pub mod store;
+
+pub use error::Error;
+pub use service::{Caller, Kms, KmsConfig};

@@ -1,0 +1,177 @@
+//! [`MemoryStore`]: an in-memory [`Store`] for unit tests of the core. Not durable; never used
+//! by the server. It follows the same contract as the SQL backends (the conformance suite in
+//! `keyward-store` states it).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::model::{AccessKeyRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Tag, UnixTime};
+use crate::store::{NewKey, Store, StoreError};
+
+#[derive(Default)]
+struct State {
+    meta: BTreeMap<String, Vec<u8>>,
+    keys: BTreeMap<String, KeyRecord>,
+    versions: BTreeMap<String, Vec<KeyVersionRecord>>,
+    tags: BTreeMap<String, Vec<Tag>>,
+    instances: BTreeMap<String, InstanceRecord>,
+    access_keys: BTreeMap<String, AccessKeyRecord>,
+}
+
+/// In-memory store (tests only).
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn count_versions(s: &State, instance_id: &str) -> i64 {
+    s.keys
+        .values()
+        .filter(|k| k.instance_id.as_deref() == Some(instance_id))
+        .map(|k| s.versions.get(&k.key_id).map_or(0, Vec::len) as i64)
+        .sum()
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    fn backend_name(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state().meta.get(name).cloned())
+    }
+
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        if s.meta.contains_key(name) {
+            return Ok(false);
+        }
+        s.meta.insert(name.to_string(), value.to_vec());
+        Ok(true)
+    }
+
+    async fn create_key(&self, new: NewKey<'_>) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.keys.contains_key(&new.key.key_id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        if let (Some(q), Some(inst)) = (new.instance_quota, new.key.instance_id.as_deref()) {
+            if count_versions(&s, inst) + 1 > q {
+                return Err(StoreError::QuotaExceeded);
+            }
+        }
+        let id = new.key.key_id.clone();
+        s.keys.insert(id.clone(), new.key.clone());
+        s.versions.insert(id.clone(), new.version.into_iter().cloned().collect());
+        let mut tags = new.tags.to_vec();
+        tags.sort_by(|a, b| a.key.cmp(&b.key));
+        s.tags.insert(id, tags);
+        Ok(())
+    }
+
+    async fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        Ok(self.state().keys.get(key_id).cloned())
+    }
+
+    async fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        match s.keys.get_mut(&key.key_id) {
+            Some(stored) if stored.revision == key.revision => {
+                *stored = key.clone();
+                stored.revision += 1;
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        let mut v: Vec<_> = self.state().keys.values().cloned().collect();
+        v.sort_by(|a, b| (a.creation_date, &a.key_id).cmp(&(b.creation_date, &b.key_id)));
+        Ok(v)
+    }
+
+    async fn delete_key(&self, key_id: &str) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        s.versions.remove(key_id);
+        s.tags.remove(key_id);
+        Ok(s.keys.remove(key_id).is_some())
+    }
+
+    async fn keys_due_for_deletion(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .state()
+            .keys
+            .values()
+            .filter(|k| k.state == KeyState::PendingDeletion && k.delete_date.is_some_and(|d| d <= now))
+            .map(|k| k.key_id.clone())
+            .collect())
+    }
+
+    async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError> {
+        Ok(count_versions(&self.state(), instance_id))
+    }
+
+    async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError> {
+        Ok(self.state().versions.get(key_id).cloned().unwrap_or_default())
+    }
+
+    async fn list_key_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
+        Ok(self.state().tags.get(key_id).cloned().unwrap_or_default())
+    }
+
+    async fn create_instance(&self, instance: &InstanceRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.instances.contains_key(&instance.instance_id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        s.instances.insert(instance.instance_id.clone(), instance.clone());
+        Ok(())
+    }
+
+    async fn get_instance(&self, instance_id: &str) -> Result<Option<InstanceRecord>, StoreError> {
+        Ok(self.state().instances.get(instance_id).cloned())
+    }
+
+    async fn list_instances(&self) -> Result<Vec<InstanceRecord>, StoreError> {
+        let mut v: Vec<_> = self.state().instances.values().cloned().collect();
+        v.sort_by(|a, b| (a.creation_date, &a.instance_id).cmp(&(b.creation_date, &b.instance_id)));
+        Ok(v)
+    }
+
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.access_keys.contains_key(&key.access_key_id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        s.access_keys.insert(key.access_key_id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
+        Ok(self.state().access_keys.get(access_key_id).cloned())
+    }
+
+    async fn list_access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let mut v: Vec<_> = self.state().access_keys.values().cloned().collect();
+        v.sort_by(|a, b| (a.creation_date, &a.access_key_id).cmp(&(b.creation_date, &b.access_key_id)));
+        Ok(v)
+    }
+
+    async fn set_access_key_enabled(&self, access_key_id: &str, enabled: bool) -> Result<bool, StoreError> {
+        Ok(self.state().access_keys.get_mut(access_key_id).map(|k| k.enabled = enabled).is_some())
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        Ok(self.state().access_keys.remove(access_key_id).is_some())
+    }
+}

@@ -1,0 +1,279 @@
+//! CreateKey (ALIBABA.md §5.1): a KMS-generated or EXTERNAL key, default or in an instance.
+
+use keyward_crypto::{KeySpec, KeyUsage, RecordKind, keygen, random};
+
+use crate::error::Error;
+use crate::model::{
+    DeletionProtection, InstanceKind, KeyRecord, KeyState, KeyVersionRecord, Origin, ProtectionLevel, Rotation,
+    Tag,
+};
+use crate::service::{Caller, Kms};
+use crate::store::{NewKey, StoreError};
+
+/// Most tags on CreateKey.
+pub const MAX_TAGS: usize = 20;
+/// Longest description.
+pub const MAX_DESCRIPTION: usize = 8192;
+/// Automatic rotation interval bounds, in seconds (7 to 730 days).
+pub const ROTATION_INTERVAL_SECS: std::ops::RangeInclusive<i64> = 7 * 86_400..=730 * 86_400;
+
+/// A CreateKey request; `None` fields take the documented defaults.
+#[derive(Clone, Debug, Default)]
+pub struct CreateKeyRequest {
+    /// Default `Aliyun_AES_256`.
+    pub spec: Option<KeySpec>,
+    /// Default: the spec's default usage.
+    pub usage: Option<KeyUsage>,
+    /// Default `Aliyun_KMS`.
+    pub origin: Option<Origin>,
+    /// Default `SOFTWARE`.
+    pub protection_level: Option<ProtectionLevel>,
+    /// Default empty.
+    pub description: String,
+    /// `DKMSInstanceId`: place the key in this KMS instance.
+    pub instance_id: Option<String>,
+    /// Tags, at most [`MAX_TAGS`].
+    pub tags: Vec<Tag>,
+    /// `EnableAutomaticRotation`.
+    pub enable_automatic_rotation: bool,
+    /// `RotationInterval` in seconds.
+    pub rotation_interval_secs: Option<i64>,
+}
+
+impl Kms {
+    /// Creates a key. KMS-generated keys start `Enabled` with a first version holding fresh
+    /// material; EXTERNAL keys start `PendingImport` with a first version awaiting import.
+    pub async fn create_key(&self, caller: &Caller, req: CreateKeyRequest) -> Result<KeyRecord, Error> {
+        let _ = caller;
+        let spec = req.spec.unwrap_or(KeySpec::Aes256);
+        let usage = req.usage.unwrap_or_else(|| spec.default_usage());
+        if !spec.allowed_usages().contains(&usage) {
+            return Err(Error::invalid(
+                "KeyUsage",
+                format!("{} keys cannot have usage {}", spec.as_str(), usage.as_str()),
+            ));
+        }
+        let origin = req.origin.unwrap_or(Origin::Kms);
+        let protection_level = req.protection_level.unwrap_or(ProtectionLevel::Software);
+        if protection_level == ProtectionLevel::Hsm {
+            return Err(Error::UnsupportedProtectionLevel);
+        }
+        if req.description.chars().count() > MAX_DESCRIPTION {
+            return Err(Error::invalid("Description", "at most 8192 characters"));
+        }
+        validate_tags(&req.tags)?;
+        let rotation = rotation_settings(&req, spec, origin)?;
+
+        let instance = match &req.instance_id {
+            Some(id) => {
+                let inst = self.store.get_instance(id).await?.ok_or(Error::InstanceNotFound)?;
+                if inst.kind != InstanceKind::Software {
+                    return Err(Error::UnsupportedOperation(format!(
+                        "KMS instance {id} is a hardware instance; hardware key stores are not available yet"
+                    )));
+                }
+                Some(inst)
+            }
+            None => None,
+        };
+        if origin == Origin::External && !spec.is_symmetric() && instance.is_none() {
+            return Err(Error::UnsupportedOperation(format!(
+                "an EXTERNAL {} key must be created in a software KMS instance (DKMSInstanceId): \
+                 default keys import symmetric key material only",
+                spec.as_str()
+            )));
+        }
+
+        let key_id = match &instance {
+            Some(_) => format!("key-{}", random::string_from(random::BASE36, 20)?),
+            None => random::uuid_v4()?,
+        };
+        let version_id = random::uuid_v4()?;
+        let now = Kms::now();
+        let sealed_material = match origin {
+            Origin::External => None,
+            Origin::Kms => {
+                let material = tokio::task::spawn_blocking(move || keygen::generate(spec))
+                    .await
+                    .map_err(|e| Error::Internal(format!("key generation task failed: {e}")))??;
+                let aad_id = format!("{key_id}/{version_id}");
+                Some(self.barrier.seal(RecordKind::KeyMaterial, &aad_id, material.expose())?)
+            }
+        };
+        let key = KeyRecord {
+            key_id: key_id.clone(),
+            description: req.description,
+            spec,
+            usage,
+            origin,
+            protection_level,
+            state: match origin {
+                Origin::Kms => KeyState::Enabled,
+                Origin::External => KeyState::PendingImport,
+            },
+            creation_date: now,
+            delete_date: None,
+            material_expire: None,
+            primary_version: Some(version_id.clone()),
+            last_rotation: Some(now),
+            instance_id: instance.as_ref().map(|i| i.instance_id.clone()),
+            rotation: Rotation {
+                next_rotation: rotation.map(|secs| now.saturating_add(secs)),
+                enabled: rotation.is_some(),
+                interval_secs: rotation,
+            },
+            deletion_protection: DeletionProtection::default(),
+            creator: self.config.account_id.clone(),
+            revision: 0,
+        };
+        let version = KeyVersionRecord { key_id, version_id, creation_date: now, sealed_material };
+        let new = NewKey {
+            key: &key,
+            version: Some(&version),
+            tags: &req.tags,
+            instance_quota: instance.as_ref().map(|i| i.key_quota),
+        };
+        match self.store.create_key(new).await {
+            Ok(()) => Ok(key),
+            Err(StoreError::AlreadyExists) => Err(Error::Internal("generated key id collided".into())),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Validates tags: at most [`MAX_TAGS`], keys 1–128 chars not starting with `aliyun`/`acs:`,
+/// values ≤ 128 chars, no duplicate keys.
+pub fn validate_tags(tags: &[Tag]) -> Result<(), Error> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::invalid("Tags", format!("at most {MAX_TAGS} tags")));
+    }
+    for (i, t) in tags.iter().enumerate() {
+        let n = t.key.chars().count();
+        if n == 0 || n > 128 {
+            return Err(Error::invalid("Tags", "a TagKey must have 1-128 characters"));
+        }
+        let lower = t.key.to_ascii_lowercase();
+        if lower.starts_with("aliyun") || lower.starts_with("acs:") {
+            return Err(Error::invalid("Tags", "a TagKey must not start with aliyun or acs:"));
+        }
+        if t.value.chars().count() > 128 {
+            return Err(Error::invalid("Tags", "a TagValue must have at most 128 characters"));
+        }
+        if tags[..i].iter().any(|o| o.key == t.key) {
+            return Err(Error::invalid("Tags", format!("duplicate TagKey {}", t.key)));
+        }
+    }
+    Ok(())
+}
+
+fn rotation_settings(req: &CreateKeyRequest, spec: KeySpec, origin: Origin) -> Result<Option<i64>, Error> {
+    if !req.enable_automatic_rotation {
+        if let Some(secs) = req.rotation_interval_secs {
+            check_interval(secs)?;
+        }
+        return Ok(None);
+    }
+    if !spec.is_symmetric() || origin == Origin::External {
+        return Err(Error::UnsupportedOperation(
+            "automatic rotation applies only to KMS-generated symmetric keys".into(),
+        ));
+    }
+    let secs = req.rotation_interval_secs.unwrap_or(365 * 86_400);
+    check_interval(secs)?;
+    Ok(Some(secs))
+}
+
+fn check_interval(secs: i64) -> Result<(), Error> {
+    if ROTATION_INTERVAL_SECS.contains(&secs) {
+        Ok(())
+    } else {
+        Err(Error::invalid("RotationInterval", "must be between 7 and 730 days"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testkit::{admin, kms};
+
+    #[tokio::test]
+    async fn defaults_give_an_enabled_aes_256_key_with_sealed_material() {
+        let kms = kms().await;
+        let k = kms.create_key(&admin(), CreateKeyRequest::default()).await.unwrap();
+        assert_eq!((k.spec, k.usage, k.origin, k.state), (KeySpec::Aes256, KeyUsage::EncryptDecrypt, Origin::Kms, KeyState::Enabled));
+        assert_eq!(k.key_id.len(), 36);
+        let versions = kms.store().list_key_versions(&k.key_id).await.unwrap();
+        assert_eq!(versions.len(), 1);
+        let sealed = versions[0].sealed_material.as_ref().unwrap();
+        let aad = format!("{}/{}", k.key_id, versions[0].version_id);
+        assert_eq!(kms.barrier().open(RecordKind::KeyMaterial, &aad, sealed).unwrap().len(), 32);
+    }
+
+    #[tokio::test]
+    async fn external_keys_wait_for_import_without_material() {
+        let kms = kms().await;
+        let req = CreateKeyRequest { origin: Some(Origin::External), ..Default::default() };
+        let k = kms.create_key(&admin(), req).await.unwrap();
+        assert_eq!(k.state, KeyState::PendingImport);
+        let versions = kms.store().list_key_versions(&k.key_id).await.unwrap();
+        assert!(versions[0].sealed_material.is_none());
+    }
+
+    #[tokio::test]
+    async fn usage_must_fit_the_spec() {
+        let kms = kms().await;
+        let req = CreateKeyRequest {
+            spec: Some(KeySpec::EcP256),
+            usage: Some(KeyUsage::EncryptDecrypt),
+            ..Default::default()
+        };
+        let e = kms.create_key(&admin(), req).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter { name: "KeyUsage", .. }));
+    }
+
+    #[tokio::test]
+    async fn external_asymmetric_keys_need_a_software_instance() {
+        let kms = kms().await;
+        let req = CreateKeyRequest {
+            spec: Some(KeySpec::Rsa2048),
+            origin: Some(Origin::External),
+            ..Default::default()
+        };
+        assert!(matches!(kms.create_key(&admin(), req.clone()).await, Err(Error::UnsupportedOperation(_))));
+        let inst = kms.create_instance(InstanceKind::Software, None, 1000, 10).await.unwrap();
+        let req = CreateKeyRequest { instance_id: Some(inst.instance_id.clone()), ..req };
+        let k = kms.create_key(&admin(), req).await.unwrap();
+        assert!(k.key_id.starts_with("key-"));
+        assert_eq!(k.instance_id.as_deref(), Some(inst.instance_id.as_str()));
+    }
+
+    #[tokio::test]
+    async fn instance_quota_is_enforced() {
+        let kms = kms().await;
+        let inst = kms.create_instance(InstanceKind::Software, None, 1000, 2).await.unwrap();
+        let req = CreateKeyRequest { instance_id: Some(inst.instance_id.clone()), ..Default::default() };
+        kms.create_key(&admin(), req.clone()).await.unwrap();
+        kms.create_key(&admin(), req.clone()).await.unwrap();
+        assert!(matches!(kms.create_key(&admin(), req).await, Err(Error::LimitExceeded(_))));
+        let other = CreateKeyRequest { instance_id: Some("kst-nope".into()), ..Default::default() };
+        assert!(matches!(kms.create_key(&admin(), other).await, Err(Error::InstanceNotFound)));
+    }
+
+    #[tokio::test]
+    async fn tags_and_rotation_are_validated() {
+        let kms = kms().await;
+        let bad_tag = CreateKeyRequest { tags: vec![Tag { key: "acs:x".into(), value: "v".into() }], ..Default::default() };
+        assert!(matches!(kms.create_key(&admin(), bad_tag).await, Err(Error::InvalidParameter { name: "Tags", .. })));
+        let bad_interval = CreateKeyRequest {
+            enable_automatic_rotation: true,
+            rotation_interval_secs: Some(86_400),
+            ..Default::default()
+        };
+        assert!(matches!(
+            kms.create_key(&admin(), bad_interval).await,
+            Err(Error::InvalidParameter { name: "RotationInterval", .. })
+        ));
+        let hsm = CreateKeyRequest { protection_level: Some(ProtectionLevel::Hsm), ..Default::default() };
+        assert!(matches!(kms.create_key(&admin(), hsm).await, Err(Error::UnsupportedProtectionLevel)));
+    }
+}

@@ -1,0 +1,49 @@
+//! One file per API operation. Each takes the [`crate::Caller`] and a typed request and returns
+//! domain values; protocol layers translate to and from the wire.
+
+pub mod cancel_key_deletion;
+pub mod create_instance;
+pub mod create_key;
+pub mod describe_key;
+pub mod describe_regions;
+pub mod destroy_due_keys;
+pub mod disable_key;
+pub mod enable_key;
+pub mod get_kms_instance;
+pub mod get_kms_instance_quota_infos;
+pub mod list_keys;
+pub mod list_kms_instances;
+pub mod schedule_key_deletion;
+pub mod set_deletion_protection;
+pub mod update_key_description;
+
+/// A page request: `number` ≥ 1, `size` within the action's limits (checked by the caller).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// 1-based page number.
+    pub number: u32,
+    /// Page size.
+    pub size: u32,
+}
+
+/// A page of results with the total count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paged<T> {
+    /// Items of the requested page.
+    pub items: Vec<T>,
+    /// Total number of items over all pages.
+    pub total: usize,
+}
+
+impl<T> Paged<T> {
+    /// Cuts `all` into the requested page.
+    pub fn cut(all: Vec<T>, page: Page) -> Self {
+        let total = all.len();
+        let start = (page.number.saturating_sub(1) as usize).saturating_mul(page.size as usize);
+        let items = all.into_iter().skip(start).take(page.size as usize).collect();
+        Self { items, total }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testkit;

@@ -1,0 +1,102 @@
+//! The storage contract. Backends live in `keyward-store`; this crate names none of them.
+//!
+//! The store is untrusted (DESIGN.md §2): it receives only sealed secrets. Every write returns
+//! after commit ("acknowledged means durable"). Multi-row changes are atomic.
+
+use async_trait::async_trait;
+
+use crate::model::{AccessKeyRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime};
+
+/// Errors a backend reports, by kind (never by driver message).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A row with the same primary key exists.
+    #[error("record already exists")]
+    AlreadyExists,
+    /// The row changed since it was read (optimistic concurrency), or is gone.
+    #[error("record was modified concurrently")]
+    Conflict,
+    /// Creating the key would exceed the instance's key quota.
+    #[error("quota exceeded")]
+    QuotaExceeded,
+    /// A stored row could not be decoded (corrupt or from a newer version).
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// The backend failed (I/O, connection, driver).
+    #[error("storage backend failure")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A new key with its first version and tags, created atomically.
+pub struct NewKey<'a> {
+    /// The key.
+    pub key: &'a KeyRecord,
+    /// Its first version (EXTERNAL keys get one without material).
+    pub version: Option<&'a KeyVersionRecord>,
+    /// Its tags.
+    pub tags: &'a [Tag],
+    /// For instance keys: the instance's key quota, checked in the same transaction
+    /// (number of key versions in the instance + 1 must not exceed it).
+    pub instance_quota: Option<i64>,
+}
+
+/// The storage contract shared by every backend. See the module docs.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Name of the backend, for logs (`sqlite`, `postgres`).
+    fn backend_name(&self) -> &'static str;
+
+    // --- metadata ---
+
+    /// Reads a metadata value (e.g. the root-key canary).
+    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Writes a metadata value only if absent; returns whether it was written.
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError>;
+
+    // --- keys ---
+
+    /// Creates a key, its first version and tags; `AlreadyExists` or `QuotaExceeded` on failure.
+    async fn create_key(&self, new: NewKey<'_>) -> Result<(), StoreError>;
+    /// Reads a key.
+    async fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
+    /// Replaces a key's metadata if its stored revision equals `key.revision`; the stored
+    /// revision becomes `key.revision + 1`. `Conflict` otherwise (also when the key is gone).
+    async fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
+    /// Every key, ordered by creation date then id.
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
+    /// Removes a key with its versions and tags. Returns whether it existed.
+    async fn delete_key(&self, key_id: &str) -> Result<bool, StoreError>;
+    /// Ids of keys in PendingDeletion whose delete date is at or before `now`.
+    async fn keys_due_for_deletion(&self, now: UnixTime) -> Result<Vec<String>, StoreError>;
+    /// Number of key versions held by keys of an instance.
+    async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError>;
+
+    // --- key versions and tags ---
+
+    /// The versions of a key, oldest first.
+    async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError>;
+    /// The tags of a key, ordered by tag key.
+    async fn list_key_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError>;
+
+    // --- instances ---
+
+    /// Creates an instance; `AlreadyExists` if the id is taken.
+    async fn create_instance(&self, instance: &InstanceRecord) -> Result<(), StoreError>;
+    /// Reads an instance.
+    async fn get_instance(&self, instance_id: &str) -> Result<Option<InstanceRecord>, StoreError>;
+    /// Every instance, ordered by creation date then id.
+    async fn list_instances(&self) -> Result<Vec<InstanceRecord>, StoreError>;
+
+    // --- access keys ---
+
+    /// Creates an AccessKey; `AlreadyExists` if the id is taken.
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
+    /// Reads an AccessKey.
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+    /// Every AccessKey, ordered by creation date then id.
+    async fn list_access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError>;
+    /// Enables or disables an AccessKey. Returns whether it existed.
+    async fn set_access_key_enabled(&self, access_key_id: &str, enabled: bool) -> Result<bool, StoreError>;
+    /// Deletes an AccessKey. Returns whether it existed.
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError>;
+}
