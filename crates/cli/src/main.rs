@@ -1,0 +1,110 @@
+//! The `keyward` binary: `keyward server` (the KMS), `keyward admin …` (local administration
+//! of a data dir: AccessKeys, KMS instances) and `keyward key …` (client commands over the Rust
+//! SDK).
+
+mod admin;
+mod key;
+mod output;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "keyward", version, about = "Self-hosted Key Management Service, wire-compatible with Alibaba Cloud KMS")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags naming a keyward configuration (shared by `server` and `admin`).
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct ConfigArgs {
+    /// TOML configuration file (overridden by KEYWARD_* environment variables and flags).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory [default: ./keyward-data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:PATH or postgres://… [default: SQLite in the data dir].
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+}
+
+impl ConfigArgs {
+    fn overrides(&self) -> keyward_server::config::Overrides {
+        keyward_server::config::Overrides {
+            config_file: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the KMS server.
+    Server {
+        /// Zero-setup mode: generate a missing root key, admin AccessKey and local TLS CA.
+        #[arg(long)]
+        dev: bool,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// HTTP listen address, or "off" [default: 127.0.0.1:8080].
+        #[arg(long)]
+        http_addr: Option<String>,
+        /// HTTPS listen address, or "off" [default: 127.0.0.1:8443].
+        #[arg(long)]
+        https_addr: Option<String>,
+    },
+    /// Administer a data dir directly (AccessKeys, KMS instances).
+    Admin {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+    /// Manage keys through the API (Rust SDK).
+    Key {
+        #[command(flatten)]
+        conn: key::ConnArgs,
+        #[command(subcommand)]
+        command: key::KeyCommand,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Server { dev, config, http_addr, https_addr } => {
+                let overrides = keyward_server::config::Overrides { http_addr, https_addr, ..config.overrides() };
+                let settings = keyward_server::config::Settings::load(&overrides)?;
+                keyward_server::run::serve(settings, dev).await
+            }
+            Command::Admin { config, command } => admin::run(&config.overrides(), command).await,
+            Command::Key { conn, command } => key::run(conn, command).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The axum application: one endpoint at `/` for GET and POST (ALIBABA.md §1.1). A request is
+//! decoded (query merged with a form body), authenticated, dispatched by action, and answered
+//! in JSON with a `RequestId` — errors included, whatever went wrong.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use keyward_core::Kms;
+use keyward_protocol::codes;
+use keyward_protocol::params::Params;
+use keyward_protocol::signature::RequestParts;
+use serde_json::{Value, json};
+
+use crate::auth::{self, Freshness, NonceCache};
+use crate::dispatch;
+use crate::error::ApiError;
+
+/// The API version this server speaks.
+pub const API_VERSION: &str = "2016-01-20";
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Shared state of the request handlers.
+pub struct AppState {
+    /// The service.
+    pub kms: Arc<Kms>,
+    /// Nonces seen recently.
+    pub nonces: NonceCache,
+    /// Freshness checks (always on outside tests).
+    pub freshness: Freshness,
+}
+
+impl AppState {
+    /// State with every check on.
+    pub fn new(kms: Arc<Kms>) -> Self {
+        Self { kms, nonces: NonceCache::default(), freshness: Freshness::default() }
+    }
+}
+
+/// The router.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", axum::routing::any(handle))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    let request_id = new_request_id();
+    error_response(
+        &request_id,
+        &ApiError::with_message(codes::INVALID_ACTION, "Specified api is not found: the Alibaba KMS API is served at path /."),
+    )
+}
+
+async fn handle(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let request_id = new_request_id();
+    let result = match body {
+        Ok(body) => process(&state, &method, &uri, &headers, &body).await,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(codes::PAYLOAD_TOO_LARGE)),
+        Err(rejection) => Err(ApiError::with_message(codes::INVALID_PARAMETER, format!("The request body could not be read: {rejection}"))),
+    };
+    match result {
+        Ok(mut body) => {
+            if let Value::Object(map) = &mut body {
+                map.insert("RequestId".into(), Value::String(request_id.clone()));
+            }
+            json_response(StatusCode::OK, &request_id, &body)
+        }
+        Err(e) => error_response(&request_id, &e),
+    }
+}
+
+async fn process(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+    if method != Method::GET && method != Method::POST {
+        return Err(ApiError::new(codes::UNSUPPORTED_HTTP_METHOD));
+    }
+    let query = uri.query().unwrap_or("");
+    let mut pairs = keyward_protocol::form::decode(query.as_bytes());
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        pairs.extend(keyward_protocol::form::decode(body));
+    }
+    let header_list: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let parts = RequestParts { method: method.as_str(), query, headers: &header_list, body, params: &pairs };
+    let caller = auth::authenticate(&state.kms, &state.nonces, state.freshness, &parts).await?;
+
+    let params = Params::new(pairs.clone());
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let action = header("x-acs-action")
+        .or_else(|| params.opt("Action").map(str::to_string))
+        .ok_or_else(|| ApiError::with_message(codes::MISSING_PARAMETER, "The parameter \"Action\" is needed but not provided."))?;
+    let version = header("x-acs-version")
+        .or_else(|| params.opt("Version").map(str::to_string))
+        .ok_or_else(|| ApiError::with_message(codes::MISSING_PARAMETER, "The parameter \"Version\" is needed but not provided."))?;
+    if version != API_VERSION {
+        return Err(ApiError::with_message(
+            codes::INVALID_VERSION,
+            format!("Specified parameter Version \"{version}\" is not valid: this server speaks {API_VERSION}."),
+        ));
+    }
+    let ctx = dispatch::Ctx { kms: &state.kms, caller: &caller, params: &params };
+    dispatch::dispatch(&action, &ctx).await
+}
+
+fn new_request_id() -> String {
+    keyward_crypto::random::uuid_v4().unwrap_or_else(|_| "00000000-0000-4000-8000-000000000000".into()).to_ascii_uppercase()
+}
+
+fn json_response(status: StatusCode, request_id: &str, body: &Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-acs-request-id", v);
+    }
+    resp
+}
+
+/// The Alibaba error body (ALIBABA.md §3.1) with the code's HTTP status.
+pub fn error_response(request_id: &str, e: &ApiError) -> Response {
+    if let Some(detail) = &e.log_detail {
+        tracing::error!(request_id, code = e.code.code, detail = %detail, "request failed with an internal error");
+    } else {
+        tracing::debug!(request_id, code = e.code.code, message = %e.message, "request rejected");
+    }
+    let body = json!({
+        "RequestId": request_id,
+        "HostId": "kms.keyward",
+        "Code": e.code.code,
+        "Message": e.message,
+        "Recommend": format!("https://api.aliyun.com/troubleshoot?q={}", e.code.code),
+        "HttpStatus": e.code.status,
+    });
+    let status = StatusCode::from_u16(e.code.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, request_id, &body)
+}

@@ -1,0 +1,124 @@
+//! [`ApiError`] and the one mapping from every failure to an Alibaba error (HTTP status, `Code`,
+//! `Message`). Mapping is by type, never by message text. 5xx responses hide details; the log
+//! gets them under the same `RequestId`.
+
+use keyward_core::Error;
+use keyward_core::model::KeyState;
+use keyward_protocol::codes::{self, ErrorCode};
+use keyward_protocol::params::ParamError;
+
+/// An error on its way to the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// Status and code.
+    pub code: ErrorCode,
+    /// Message for the client.
+    pub message: String,
+    /// Detail for the server log only (5xx).
+    pub log_detail: Option<String>,
+}
+
+impl ApiError {
+    /// An error with the code's documented message.
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, message: code.message.to_string(), log_detail: None }
+    }
+
+    /// An error with a specific message.
+    pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), log_detail: None }
+    }
+
+    /// `InvalidParameter` naming the parameter.
+    pub fn invalid(name: &str, detail: impl std::fmt::Display) -> Self {
+        Self::with_message(codes::INVALID_PARAMETER, format!("The specified parameter \"{name}\" is not valid. {detail}"))
+    }
+
+    /// `InternalFailure`; `detail` goes to the log only.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self { code: codes::INTERNAL_FAILURE, message: codes::INTERNAL_FAILURE.message.into(), log_detail: Some(detail.into()) }
+    }
+}
+
+impl From<ParamError> for ApiError {
+    fn from(e: ParamError) -> Self {
+        match e {
+            ParamError::Missing(name) => {
+                Self::with_message(codes::MISSING_PARAMETER, format!("The parameter \"{name}\" is needed but not provided."))
+            }
+            ParamError::Invalid { name, detail } => Self::invalid(&name, detail),
+        }
+    }
+}
+
+fn state_code(s: KeyState) -> ErrorCode {
+    match s {
+        KeyState::Enabled => codes::REJECTED_ENABLED,
+        KeyState::Disabled => codes::REJECTED_DISABLED,
+        KeyState::PendingDeletion => codes::REJECTED_PENDING_DELETION,
+        KeyState::PendingImport => codes::REJECTED_PENDING_IMPORT,
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidParameter { name, detail } => Self::invalid(name, detail),
+            Error::KeyNotFound => Self::new(codes::KEY_NOT_FOUND),
+            Error::AliasNotFound => Self::new(codes::ALIAS_NOT_FOUND),
+            Error::InstanceNotFound => Self::new(codes::DKMS_INSTANCE_NOT_FOUND),
+            Error::KeyState(s) => Self::new(state_code(s)),
+            Error::StateModifiedFailed(s) => Self::with_message(
+                codes::STATE_MODIFIED_FAILED,
+                format!("Keystate modified failed: the key is in state {}.", s.as_str()),
+            ),
+            Error::DeletionProtected => Self::with_message(
+                codes::UNSUPPORTED_OPERATION,
+                "The key has deletion protection enabled; call SetDeletionProtection with EnableDeletionProtection=false first.",
+            ),
+            Error::UnsupportedOperation(m) => Self::with_message(codes::UNSUPPORTED_OPERATION, m),
+            Error::UnsupportedProtectionLevel => Self::new(codes::UNSUPPORTED_PROTECTION_LEVEL),
+            Error::UnsupportedOrigin => Self::new(codes::UNSUPPORTED_ORIGIN),
+            Error::LimitExceeded(m) => Self::with_message(codes::LIMIT_EXCEEDED, m),
+            Error::AccessKeyNotFound => Self::new(codes::INVALID_ACCESS_KEY_ID),
+            Error::AccessKeyDisabled => Self::new(codes::FORBIDDEN_ACCESS_KEY),
+            Error::AlreadyExists(what) => Self::with_message(codes::RESOURCE_EXIST, format!("The {what} already exists.")),
+            Error::Internal(detail) => Self::internal(detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_error_has_its_documented_code() {
+        let table: Vec<(Error, u16, &str)> = vec![
+            (Error::invalid("KeySpec", "x"), 400, "InvalidParameter"),
+            (Error::KeyNotFound, 404, "Forbidden.KeyNotFound"),
+            (Error::AliasNotFound, 404, "Forbidden.AliasNotFound"),
+            (Error::InstanceNotFound, 403, "Forbidden.DKMSInstanceNotFound"),
+            (Error::KeyState(KeyState::Disabled), 409, "Rejected.Disabled"),
+            (Error::KeyState(KeyState::PendingDeletion), 409, "Rejected.PendingDeletion"),
+            (Error::KeyState(KeyState::PendingImport), 409, "Rejected.PendingImport"),
+            (Error::KeyState(KeyState::Enabled), 409, "Rejected.Enabled"),
+            (Error::StateModifiedFailed(KeyState::Enabled), 409, "Rejected.StateModifiedFailed"),
+            (Error::DeletionProtected, 400, "Rejected.UnsupportedOperation"),
+            (Error::UnsupportedOperation("x".into()), 400, "Rejected.UnsupportedOperation"),
+            (Error::UnsupportedProtectionLevel, 400, "Unsupported.ProtectionLevel"),
+            (Error::UnsupportedOrigin, 400, "Unsupported.Origin"),
+            (Error::LimitExceeded("x".into()), 400, "Rejected.LimitExceeded"),
+            (Error::AccessKeyNotFound, 404, "InvalidAccessKeyId.NotFound"),
+            (Error::AccessKeyDisabled, 403, "Forbidden.AccessKey"),
+            (Error::AlreadyExists("x"), 409, "Rejected.ResourceExist"),
+            (Error::Internal("disk on fire".into()), 500, "InternalFailure"),
+        ];
+        for (e, status, code) in table {
+            let a = ApiError::from(e);
+            assert_eq!((a.code.status, a.code.code), (status, code));
+            assert!(!a.message.contains("disk on fire"), "5xx details must not reach the client");
+        }
+        assert_eq!(ApiError::from(ParamError::Missing("KeyId".into())).code.code, "MissingParameter");
+    }
+}

@@ -1,0 +1,103 @@
+//! Running the server: listeners (HTTP and HTTPS), the background deletion job, graceful
+//! shutdown. Prints one `keyward: listening <scheme> <addr>` line per listener so scripts and
+//! tests that bind port 0 can find the real port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use keyward_core::Kms;
+
+use crate::app::{AppState, router};
+use crate::bootstrap::{self, Mode};
+use crate::config::Settings;
+use crate::tls;
+
+/// Runs until `shutdown` resolves (or SIGINT/SIGTERM when `None`).
+pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let opened = bootstrap::open(&settings, if dev { Mode::Dev } else { Mode::Server }).await?;
+    let kms = opened.kms.clone();
+    println!("keyward: data dir {} ({} store)", settings.data_dir.display(), kms.store().backend_name());
+    if opened.root_key_generated {
+        println!("keyward: generated a root key (keep it safe; without it the data cannot be read)");
+    }
+    if let Some((id, secret)) = &opened.new_admin_key {
+        println!("keyward: generated the admin AccessKey (shown once, also written to {}):", settings.credentials_file().display());
+        println!("  ALIBABA_CLOUD_ACCESS_KEY_ID={id}");
+        println!("  ALIBABA_CLOUD_ACCESS_KEY_SECRET={}", String::from_utf8_lossy(secret.expose()));
+    }
+
+    let handle = Handle::new();
+    let app = router(Arc::new(AppState::new(kms.clone())));
+    let mut servers = Vec::new();
+    if let Some(addr) = settings.http_addr {
+        let listener = bind(addr)?;
+        println!("keyward: listening http {}", listener.local_addr()?);
+        let server = axum_server::from_tcp(listener)?.handle(handle.clone()).serve(app.clone().into_make_service());
+        servers.push(tokio::spawn(server));
+    }
+    if let Some(addr) = settings.https_addr {
+        let files = tls::prepare(&settings.tls, Some(addr)).context("cannot prepare the TLS certificate")?;
+        let config = RustlsConfig::from_pem_file(&files.cert, &files.key)
+            .await
+            .with_context(|| format!("cannot load TLS certificate {} / key {}", files.cert.display(), files.key.display()))?;
+        let listener = bind(addr)?;
+        println!("keyward: listening https {}", listener.local_addr()?);
+        if let Some(ca) = &files.ca {
+            println!("keyward: HTTPS certificate issued by the local CA {} (give it to clients as their CA file)", ca.display());
+        }
+        let server =
+            axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone()).serve(app.clone().into_make_service());
+        servers.push(tokio::spawn(server));
+    }
+    tokio::spawn(deletion_job(kms, settings.deletion_sweep));
+    println!("keyward: ready");
+
+    shutdown_signal().await;
+    println!("keyward: shutting down");
+    handle.graceful_shutdown(Some(Duration::from_secs(10)));
+    for s in servers {
+        s.await.context("listener task failed")??;
+    }
+    Ok(())
+}
+
+fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// Destroys keys at the end of their deletion window, every `period`.
+async fn deletion_job(kms: Arc<Kms>, period: Duration) {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = kms.destroy_due_keys(Kms::now()).await {
+            tracing::error!(error = %e, "deletion job failed; it will retry");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
