@@ -64,10 +64,10 @@ impl Store for MemoryStore {
         if s.keys.contains_key(&new.key.key_id) {
             return Err(StoreError::AlreadyExists);
         }
-        if let (Some(q), Some(inst)) = (new.instance_quota, new.key.instance_id.as_deref()) {
-            if count_versions(&s, inst) + 1 > q {
-                return Err(StoreError::QuotaExceeded);
-            }
+        if let (Some(q), Some(inst)) = (new.instance_quota, new.key.instance_id.as_deref())
+            && count_versions(&s, inst) + 1 > q
+        {
+            return Err(StoreError::QuotaExceeded);
         }
         let id = new.key.key_id.clone();
         s.keys.insert(id.clone(), new.key.clone());

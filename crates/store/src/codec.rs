@@ -1,0 +1,187 @@
+//! Row decoding and error mapping shared by the SQLite and PostgreSQL backends.
+//!
+//! Both backends store the same columns (see `migrations/*/0001_init.sql`); the decoders here
+//! are generic over the driver's row type, so a record is decoded the same way everywhere.
+//! Enums are stored as their `as_str()` text: text that no longer parses is reported as
+//! [`StoreError::Corrupt`], as is a column whose value cannot be decoded to its Rust type.
+
+use keyward_core::model::{
+    AccessKeyRecord, DeletionProtection, InstanceKind, InstanceRecord, KeyRecord, KeySpec,
+    KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+};
+use keyward_core::store::StoreError;
+use sqlx::error::ErrorKind;
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+/// Maps a driver error to a [`StoreError`]: unique violations (by kind, never by message) become
+/// [`StoreError::AlreadyExists`], undecodable columns [`StoreError::Corrupt`], anything else
+/// [`StoreError::Backend`].
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Database(ref db) if db.kind() == ErrorKind::UniqueViolation => {
+            StoreError::AlreadyExists
+        }
+        sqlx::Error::ColumnDecode { index, source } => {
+            StoreError::Corrupt(format!("column {index}: {source}"))
+        }
+        other => StoreError::Backend(Box::new(other)),
+    }
+}
+
+/// Maps a migration failure to [`StoreError::Backend`].
+pub(crate) fn map_migrate_err(e: sqlx::migrate::MigrateError) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// Reads one column.
+fn col<'r, R, T>(row: &'r R, name: &'static str) -> Result<T, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+{
+    row.try_get(name).map_err(map_err)
+}
+
+/// Parses stored enum text with `parse`, or reports the row as corrupt.
+fn parse_enum<T>(
+    what: &str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {text:?}")))
+}
+
+/// Decodes a row of `keys`.
+pub(crate) fn key_from_row<'r, R>(row: &'r R) -> Result<KeyRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let spec: String = col(row, "key_spec")?;
+    let usage: String = col(row, "key_usage")?;
+    let origin: String = col(row, "origin")?;
+    let protection_level: String = col(row, "protection_level")?;
+    let state: String = col(row, "state")?;
+    Ok(KeyRecord {
+        key_id: col(row, "key_id")?,
+        description: col(row, "description")?,
+        spec: parse_enum("key spec", &spec, KeySpec::parse)?,
+        usage: parse_enum("key usage", &usage, KeyUsage::parse)?,
+        origin: parse_enum("origin", &origin, Origin::parse)?,
+        protection_level: parse_enum(
+            "protection level",
+            &protection_level,
+            ProtectionLevel::parse,
+        )?,
+        state: parse_enum("key state", &state, KeyState::parse)?,
+        creation_date: col(row, "creation_date")?,
+        delete_date: col(row, "delete_date")?,
+        material_expire: col(row, "material_expire")?,
+        primary_version: col(row, "primary_version")?,
+        last_rotation: col(row, "last_rotation")?,
+        instance_id: col(row, "instance_id")?,
+        rotation: Rotation {
+            enabled: col(row, "rotation_enabled")?,
+            interval_secs: col(row, "rotation_interval_secs")?,
+            next_rotation: col(row, "next_rotation")?,
+        },
+        deletion_protection: DeletionProtection {
+            enabled: col(row, "deletion_protection_enabled")?,
+            description: col(row, "deletion_protection_description")?,
+        },
+        creator: col(row, "creator")?,
+        revision: col(row, "revision")?,
+    })
+}
+
+/// Decodes a row of `key_versions`.
+pub(crate) fn version_from_row<'r, R>(row: &'r R) -> Result<KeyVersionRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(KeyVersionRecord {
+        key_id: col(row, "key_id")?,
+        version_id: col(row, "version_id")?,
+        creation_date: col(row, "creation_date")?,
+        sealed_material: col(row, "sealed_material")?,
+    })
+}
+
+/// Decodes a row of `key_tags`.
+pub(crate) fn tag_from_row<'r, R>(row: &'r R) -> Result<Tag, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(Tag {
+        key: col(row, "tag_key")?,
+        value: col(row, "tag_value")?,
+    })
+}
+
+/// Decodes a row of `instances`.
+pub(crate) fn instance_from_row<'r, R>(row: &'r R) -> Result<InstanceRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let kind: String = col(row, "kind")?;
+    Ok(InstanceRecord {
+        instance_id: col(row, "instance_id")?,
+        name: col(row, "name")?,
+        kind: parse_enum("instance kind", &kind, InstanceKind::parse)?,
+        spec_qps: col(row, "spec_qps")?,
+        key_quota: col(row, "key_quota")?,
+        secret_quota: col(row, "secret_quota")?,
+        creation_date: col(row, "creation_date")?,
+    })
+}
+
+/// Decodes a row of `access_keys`.
+pub(crate) fn access_key_from_row<'r, R>(row: &'r R) -> Result<AccessKeyRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(AccessKeyRecord {
+        access_key_id: col(row, "access_key_id")?,
+        sealed_secret: col(row, "sealed_secret")?,
+        principal: col(row, "principal")?,
+        enabled: col(row, "enabled")?,
+        creation_date: col(row, "creation_date")?,
+    })
+}
+
+/// Checks that a new key's first version belongs to it.
+pub(crate) fn check_version_owner(
+    key: &KeyRecord,
+    version: Option<&KeyVersionRecord>,
+) -> Result<(), StoreError> {
+    match version {
+        Some(v) if v.key_id != key.key_id => Err(StoreError::Corrupt(format!(
+            "version {} names key {}, not the new key {}",
+            v.version_id, v.key_id, key.key_id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether creating one more key version keeps `count` within `quota`.
+pub(crate) fn within_quota(count: i64, quota: i64) -> bool {
+    count.saturating_add(1) <= quota
+}

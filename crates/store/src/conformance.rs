@@ -1,0 +1,1123 @@
+//! The conformance suite every [`Store`] backend must pass (feature `conformance`).
+//!
+//! [`run_all`] exercises every method of the trait: round trips of every field (`None` and
+//! `Some`, every enum variant, tags, sealed bytes), `AlreadyExists` on duplicates, optimistic
+//! concurrency (`Conflict` on a stale revision and on a deleted key, revision increments),
+//! cascading deletes, the deletion sweep query, instance quotas (including concurrent
+//! creators), list ordering, AccessKey administration and metadata write-once semantics.
+//!
+//! Checks panic on failure, like assertions in a test. Every id a run creates carries a fresh
+//! random prefix and list results are filtered by it, so the suite can run again and again
+//! against the same database, next to data from earlier runs.
+
+use keyward_core::model::{
+    AccessKeyRecord, DeletionProtection, InstanceKind, InstanceRecord, KeyRecord, KeySpec,
+    KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+};
+use keyward_core::store::{NewKey, Store, StoreError};
+
+/// Ids unique to one run of the suite.
+struct Ids {
+    run: String,
+}
+
+impl Ids {
+    fn new() -> Self {
+        Self {
+            run: uuid::Uuid::new_v4().simple().to_string(),
+        }
+    }
+
+    /// An id unique to this run, named after `what`.
+    fn id(&self, what: &str) -> String {
+        format!("kw-{}-{what}", self.run)
+    }
+}
+
+/// Runs every check against `store`; panics on the first failure.
+pub async fn run_all(store: &dyn Store) {
+    let ids = Ids::new();
+    let backend = store.backend_name();
+    macro_rules! check {
+        ($name:ident) => {
+            $name(store, &ids).await;
+            eprintln!("conformance[{backend}]: {} ... ok", stringify!($name));
+        };
+    }
+    check!(meta_put_if_absent);
+    check!(key_round_trip_all_fields);
+    check!(key_round_trip_optional_fields_absent);
+    check!(key_round_trip_every_enum_variant);
+    check!(key_version_material_variants);
+    check!(key_tags_sorted_by_key);
+    check!(create_key_duplicate_is_already_exists);
+    check!(update_key_bumps_revision_and_replaces_fields);
+    check!(update_key_stale_revision_conflicts);
+    check!(update_key_missing_or_deleted_conflicts);
+    check!(delete_key_cascades);
+    check!(keys_due_for_deletion_selects_due_pending_keys);
+    check!(count_instance_key_versions_counts_per_instance);
+    check!(quota_enforced_and_nothing_written_on_failure);
+    check!(quota_holds_under_concurrent_creation);
+    check!(list_keys_ordered_by_creation_then_id);
+    check!(instances_round_trip_duplicate_and_order);
+    check!(access_keys_lifecycle);
+    eprintln!("conformance[{backend}]: all checks passed");
+}
+
+// --- builders ---
+
+/// A key with every optional field absent.
+fn minimal_key(key_id: &str) -> KeyRecord {
+    KeyRecord {
+        key_id: key_id.to_owned(),
+        description: String::new(),
+        spec: KeySpec::Aes256,
+        usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::Kms,
+        protection_level: ProtectionLevel::Software,
+        state: KeyState::Enabled,
+        creation_date: 1_700_000_000,
+        delete_date: None,
+        material_expire: None,
+        primary_version: None,
+        last_rotation: None,
+        instance_id: None,
+        rotation: Rotation::default(),
+        deletion_protection: DeletionProtection::default(),
+        creator: "1234567890".to_owned(),
+        revision: 0,
+    }
+}
+
+/// A key with every optional field present.
+fn full_key(key_id: &str, instance_id: &str) -> KeyRecord {
+    KeyRecord {
+        key_id: key_id.to_owned(),
+        description: format!("密钥 ✓ \"quoted\" 'single' \\ {}", "x".repeat(8000)),
+        spec: KeySpec::Rsa3072,
+        usage: KeyUsage::SignVerify,
+        origin: Origin::External,
+        protection_level: ProtectionLevel::Hsm,
+        state: KeyState::PendingDeletion,
+        creation_date: 1_700_000_001,
+        delete_date: Some(1_700_604_801),
+        material_expire: Some(i64::MAX),
+        primary_version: Some("4a1b2c3d-0000-4000-8000-000000000001".to_owned()),
+        last_rotation: Some(0),
+        instance_id: Some(instance_id.to_owned()),
+        rotation: Rotation {
+            enabled: true,
+            interval_secs: Some(7 * 86_400),
+            next_rotation: Some(-1),
+        },
+        deletion_protection: DeletionProtection {
+            enabled: true,
+            description: "保护 protected".to_owned(),
+        },
+        creator: "acs:ram::1234567890:user/alice".to_owned(),
+        revision: 5,
+    }
+}
+
+fn version(key_id: &str, n: u32, material: Option<Vec<u8>>) -> KeyVersionRecord {
+    KeyVersionRecord {
+        key_id: key_id.to_owned(),
+        version_id: format!("00000000-0000-4000-8000-{n:012}"),
+        creation_date: 1_700_000_000 + i64::from(n),
+        sealed_material: material,
+    }
+}
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+fn instance(instance_id: &str, key_quota: i64, creation_date: i64) -> InstanceRecord {
+    InstanceRecord {
+        instance_id: instance_id.to_owned(),
+        name: format!("name of {instance_id}"),
+        kind: InstanceKind::Software,
+        spec_qps: 1000,
+        key_quota,
+        secret_quota: 0,
+        creation_date,
+    }
+}
+
+/// Every byte value, so that no encoding layer can silently mangle sealed data.
+fn all_bytes() -> Vec<u8> {
+    (0..=255u8).chain((0..=255u8).rev()).collect()
+}
+
+/// Creates a key with an optional first version, tags and quota.
+async fn create(
+    store: &dyn Store,
+    key: &KeyRecord,
+    version: Option<&KeyVersionRecord>,
+    tags: &[Tag],
+    instance_quota: Option<i64>,
+) -> Result<(), StoreError> {
+    store
+        .create_key(NewKey {
+            key,
+            version,
+            tags,
+            instance_quota,
+        })
+        .await
+}
+
+/// Creates a key with no version, tags or quota; panics on failure.
+async fn create_plain(store: &dyn Store, key: &KeyRecord) {
+    create(store, key, None, &[], None)
+        .await
+        .expect("create_key");
+}
+
+async fn get(store: &dyn Store, key_id: &str) -> Option<KeyRecord> {
+    store.get_key(key_id).await.expect("get_key")
+}
+
+// --- metadata ---
+
+async fn meta_put_if_absent(store: &dyn Store, ids: &Ids) {
+    let name = ids.id("meta-canary");
+    assert_eq!(
+        store.get_meta(&name).await.expect("get_meta"),
+        None,
+        "absent meta"
+    );
+
+    let value = all_bytes();
+    assert!(
+        store
+            .put_meta_if_absent(&name, &value)
+            .await
+            .expect("put_meta"),
+        "first put writes"
+    );
+    assert_eq!(
+        store.get_meta(&name).await.expect("get_meta"),
+        Some(value.clone())
+    );
+
+    assert!(
+        !store
+            .put_meta_if_absent(&name, b"other")
+            .await
+            .expect("put_meta"),
+        "second put must report that nothing was written"
+    );
+    assert_eq!(
+        store.get_meta(&name).await.expect("get_meta"),
+        Some(value),
+        "second put must not overwrite"
+    );
+
+    let empty = ids.id("meta-empty");
+    assert!(
+        store
+            .put_meta_if_absent(&empty, b"")
+            .await
+            .expect("put_meta")
+    );
+    assert_eq!(
+        store.get_meta(&empty).await.expect("get_meta"),
+        Some(Vec::new()),
+        "an empty value is present, not absent"
+    );
+}
+
+// --- keys: round trips ---
+
+async fn key_round_trip_all_fields(store: &dyn Store, ids: &Ids) {
+    let inst = ids.id("rt-instance");
+    let key = full_key(&ids.id("rt-full"), &inst);
+    let v = version(&key.key_id, 1, Some(all_bytes()));
+    let tags = [tag("env", "prod"), tag("owner", "李雷"), tag("empty", "")];
+    create(store, &key, Some(&v), &tags, None)
+        .await
+        .expect("create_key");
+
+    assert_eq!(
+        get(store, &key.key_id).await,
+        Some(key.clone()),
+        "every field round-trips"
+    );
+    assert_eq!(
+        store
+            .list_key_versions(&key.key_id)
+            .await
+            .expect("list_key_versions"),
+        vec![v]
+    );
+    assert_eq!(
+        store
+            .list_key_tags(&key.key_id)
+            .await
+            .expect("list_key_tags"),
+        vec![tag("empty", ""), tag("env", "prod"), tag("owner", "李雷")]
+    );
+}
+
+async fn key_round_trip_optional_fields_absent(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("rt-minimal"));
+    create_plain(store, &key).await;
+    assert_eq!(
+        get(store, &key.key_id).await,
+        Some(key.clone()),
+        "None fields stay None"
+    );
+    assert!(
+        store
+            .list_key_versions(&key.key_id)
+            .await
+            .expect("versions")
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_key_tags(&key.key_id)
+            .await
+            .expect("tags")
+            .is_empty()
+    );
+    assert_eq!(
+        get(store, &ids.id("rt-never-created")).await,
+        None,
+        "unknown key"
+    );
+}
+
+async fn key_round_trip_every_enum_variant(store: &dyn Store, ids: &Ids) {
+    let usages = [KeyUsage::EncryptDecrypt, KeyUsage::SignVerify];
+    let origins = [Origin::Kms, Origin::External];
+    let levels = [ProtectionLevel::Software, ProtectionLevel::Hsm];
+    let n = KeySpec::ALL.len().max(KeyState::ALL.len());
+    for i in 0..n {
+        let mut key = minimal_key(&ids.id(&format!("enum-{i}")));
+        key.spec = KeySpec::ALL[i % KeySpec::ALL.len()];
+        key.state = KeyState::ALL[i % KeyState::ALL.len()];
+        key.usage = usages[i % usages.len()];
+        key.origin = origins[(i / 2) % origins.len()];
+        key.protection_level = levels[(i / 4) % levels.len()];
+        create_plain(store, &key).await;
+        assert_eq!(
+            get(store, &key.key_id).await,
+            Some(key),
+            "enum variant combination {i}"
+        );
+    }
+}
+
+async fn key_version_material_variants(store: &dyn Store, ids: &Ids) {
+    // EXTERNAL key awaiting import: a version without material.
+    let mut pending = minimal_key(&ids.id("mat-none"));
+    pending.origin = Origin::External;
+    pending.state = KeyState::PendingImport;
+    let v_none = version(&pending.key_id, 1, None);
+    create(store, &pending, Some(&v_none), &[], None)
+        .await
+        .expect("create_key");
+    assert_eq!(
+        store
+            .list_key_versions(&pending.key_id)
+            .await
+            .expect("versions"),
+        vec![v_none]
+    );
+
+    // Empty material is present, not absent.
+    let key = minimal_key(&ids.id("mat-empty"));
+    let v_empty = version(&key.key_id, 2, Some(Vec::new()));
+    create(store, &key, Some(&v_empty), &[], None)
+        .await
+        .expect("create_key");
+    assert_eq!(
+        store
+            .list_key_versions(&key.key_id)
+            .await
+            .expect("versions"),
+        vec![v_empty]
+    );
+
+    // Large material.
+    let key = minimal_key(&ids.id("mat-large"));
+    let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+    let v_big = version(&key.key_id, 3, Some(big));
+    create(store, &key, Some(&v_big), &[], None)
+        .await
+        .expect("create_key");
+    assert_eq!(
+        store
+            .list_key_versions(&key.key_id)
+            .await
+            .expect("versions"),
+        vec![v_big]
+    );
+}
+
+async fn key_tags_sorted_by_key(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("tags-order"));
+    let tags = [
+        tag("zeta", "1"),
+        tag("alpha", "2"),
+        tag("Mid", "3"),
+        tag("beta", ""),
+        tag("a", "5"),
+    ];
+    create(store, &key, None, &tags, None)
+        .await
+        .expect("create_key");
+    // Byte order: uppercase before lowercase, a prefix before its extensions.
+    assert_eq!(
+        store
+            .list_key_tags(&key.key_id)
+            .await
+            .expect("list_key_tags"),
+        vec![
+            tag("Mid", "3"),
+            tag("a", "5"),
+            tag("alpha", "2"),
+            tag("beta", ""),
+            tag("zeta", "1")
+        ]
+    );
+    assert!(
+        store
+            .list_key_tags(&ids.id("tags-unknown"))
+            .await
+            .expect("list_key_tags")
+            .is_empty(),
+        "tags of an unknown key"
+    );
+}
+
+async fn create_key_duplicate_is_already_exists(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("dup"));
+    let v1 = version(&key.key_id, 1, Some(vec![1, 2, 3]));
+    create(store, &key, Some(&v1), &[tag("a", "1")], None)
+        .await
+        .expect("create_key");
+
+    let mut other = key.clone();
+    other.description = "second".to_owned();
+    let v2 = version(&key.key_id, 2, Some(vec![4]));
+    let err = create(store, &other, Some(&v2), &[tag("b", "2")], None).await;
+    assert!(
+        matches!(err, Err(StoreError::AlreadyExists)),
+        "duplicate key id: {err:?}"
+    );
+
+    // The failed creation left the original untouched.
+    assert_eq!(get(store, &key.key_id).await, Some(key.clone()));
+    assert_eq!(
+        store
+            .list_key_versions(&key.key_id)
+            .await
+            .expect("versions"),
+        vec![v1]
+    );
+    assert_eq!(
+        store.list_key_tags(&key.key_id).await.expect("tags"),
+        vec![tag("a", "1")]
+    );
+}
+
+// --- keys: optimistic concurrency ---
+
+async fn update_key_bumps_revision_and_replaces_fields(store: &dyn Store, ids: &Ids) {
+    let inst = ids.id("upd-instance");
+    let original = minimal_key(&ids.id("upd"));
+    create_plain(store, &original).await;
+
+    // None -> Some for every optional field, and every other field changed.
+    let mut changed = full_key(&original.key_id, &inst);
+    changed.revision = original.revision;
+    store.update_key(&changed).await.expect("update_key");
+    let stored = get(store, &original.key_id).await.expect("key exists");
+    assert_eq!(stored.revision, original.revision + 1, "revision bumped");
+    assert_eq!(
+        stored,
+        KeyRecord {
+            revision: original.revision + 1,
+            ..changed
+        },
+        "fields replaced"
+    );
+
+    // Some -> None again.
+    let back = KeyRecord {
+        revision: stored.revision,
+        ..original.clone()
+    };
+    store.update_key(&back).await.expect("update_key");
+    let stored = get(store, &original.key_id).await.expect("key exists");
+    assert_eq!(
+        stored,
+        KeyRecord {
+            revision: original.revision + 2,
+            ..original
+        }
+    );
+}
+
+async fn update_key_stale_revision_conflicts(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("stale"));
+    create_plain(store, &key).await;
+
+    let mut first = key.clone();
+    first.state = KeyState::Disabled;
+    store.update_key(&first).await.expect("first writer wins");
+
+    let mut second = key.clone();
+    second.description = "lost update".to_owned();
+    let err = store.update_key(&second).await;
+    assert!(
+        matches!(err, Err(StoreError::Conflict)),
+        "stale revision: {err:?}"
+    );
+
+    let stored = get(store, &key.key_id).await.expect("key exists");
+    assert_eq!(
+        stored,
+        KeyRecord {
+            revision: key.revision + 1,
+            ..first
+        }
+    );
+
+    // A revision from the future conflicts too.
+    let ahead = KeyRecord {
+        revision: stored.revision + 5,
+        ..stored.clone()
+    };
+    assert!(matches!(
+        store.update_key(&ahead).await,
+        Err(StoreError::Conflict)
+    ));
+
+    // Re-reading and retrying succeeds.
+    let mut retry = stored.clone();
+    retry.description = "after re-read".to_owned();
+    store
+        .update_key(&retry)
+        .await
+        .expect("update with current revision");
+    let stored = get(store, &key.key_id).await.expect("key exists");
+    assert_eq!(stored.revision, key.revision + 2);
+    assert_eq!(stored.description, "after re-read");
+}
+
+async fn update_key_missing_or_deleted_conflicts(store: &dyn Store, ids: &Ids) {
+    let never = minimal_key(&ids.id("upd-never"));
+    let err = store.update_key(&never).await;
+    assert!(
+        matches!(err, Err(StoreError::Conflict)),
+        "update of unknown key: {err:?}"
+    );
+    assert_eq!(
+        get(store, &never.key_id).await,
+        None,
+        "update must not create"
+    );
+
+    let key = minimal_key(&ids.id("upd-deleted"));
+    create_plain(store, &key).await;
+    assert!(store.delete_key(&key.key_id).await.expect("delete_key"));
+    let err = store.update_key(&key).await;
+    assert!(
+        matches!(err, Err(StoreError::Conflict)),
+        "update of deleted key: {err:?}"
+    );
+    assert_eq!(
+        get(store, &key.key_id).await,
+        None,
+        "update must not resurrect"
+    );
+}
+
+// --- keys: deletion ---
+
+async fn delete_key_cascades(store: &dyn Store, ids: &Ids) {
+    let inst = ids.id("del-instance");
+    let mut key = minimal_key(&ids.id("del"));
+    key.instance_id = Some(inst.clone());
+    let v = version(&key.key_id, 1, Some(vec![9; 48]));
+    create(store, &key, Some(&v), &[tag("a", "1"), tag("b", "2")], None)
+        .await
+        .expect("create");
+    assert_eq!(
+        store
+            .count_instance_key_versions(&inst)
+            .await
+            .expect("count"),
+        1
+    );
+
+    assert!(
+        store.delete_key(&key.key_id).await.expect("delete_key"),
+        "existed"
+    );
+    assert_eq!(get(store, &key.key_id).await, None);
+    assert!(
+        store
+            .list_key_versions(&key.key_id)
+            .await
+            .expect("versions")
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_key_tags(&key.key_id)
+            .await
+            .expect("tags")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .count_instance_key_versions(&inst)
+            .await
+            .expect("count"),
+        0
+    );
+    assert!(
+        !store.delete_key(&key.key_id).await.expect("delete_key"),
+        "already gone"
+    );
+    assert!(
+        !store
+            .delete_key(&ids.id("del-never"))
+            .await
+            .expect("delete_key"),
+        "never existed"
+    );
+
+    // The id can be reused, and nothing of the old key comes back.
+    let v2 = version(&key.key_id, 2, None);
+    create(store, &key, Some(&v2), &[tag("c", "3")], None)
+        .await
+        .expect("re-create");
+    assert_eq!(
+        store
+            .list_key_versions(&key.key_id)
+            .await
+            .expect("versions"),
+        vec![v2]
+    );
+    assert_eq!(
+        store.list_key_tags(&key.key_id).await.expect("tags"),
+        vec![tag("c", "3")]
+    );
+}
+
+async fn keys_due_for_deletion_selects_due_pending_keys(store: &dyn Store, ids: &Ids) {
+    let now = 1_800_000_000;
+    let cases = [
+        (
+            "due-past",
+            KeyState::PendingDeletion,
+            Some(now - 86_400),
+            true,
+        ),
+        ("due-now", KeyState::PendingDeletion, Some(now), true),
+        (
+            "due-future",
+            KeyState::PendingDeletion,
+            Some(now + 1),
+            false,
+        ),
+        ("due-no-date", KeyState::PendingDeletion, None, false),
+        ("due-enabled", KeyState::Enabled, Some(now - 10), false),
+        ("due-disabled", KeyState::Disabled, Some(now - 10), false),
+        ("due-import", KeyState::PendingImport, Some(now - 10), false),
+    ];
+    let mut expected = Vec::new();
+    for (name, state, delete_date, due) in cases {
+        let mut key = minimal_key(&ids.id(name));
+        key.state = state;
+        key.delete_date = delete_date;
+        create_plain(store, &key).await;
+        if due {
+            expected.push(key.key_id);
+        }
+    }
+    let mut due: Vec<String> = store
+        .keys_due_for_deletion(now)
+        .await
+        .expect("keys_due_for_deletion")
+        .into_iter()
+        .filter(|id| id.starts_with(&ids.id("due-")))
+        .collect();
+    due.sort();
+    expected.sort();
+    assert_eq!(due, expected);
+
+    // A key that becomes PendingDeletion through an update is found too.
+    let mut late = minimal_key(&ids.id("due-updated"));
+    create_plain(store, &late).await;
+    late.state = KeyState::PendingDeletion;
+    late.delete_date = Some(now - 1);
+    store.update_key(&late).await.expect("update_key");
+    let due = store
+        .keys_due_for_deletion(now)
+        .await
+        .expect("keys_due_for_deletion");
+    assert!(due.contains(&late.key_id), "updated key is due");
+    assert!(
+        !store
+            .keys_due_for_deletion(now - 2)
+            .await
+            .expect("due")
+            .contains(&late.key_id),
+        "not due before its date"
+    );
+}
+
+// --- instances and quotas ---
+
+async fn count_instance_key_versions_counts_per_instance(store: &dyn Store, ids: &Ids) {
+    let a = ids.id("count-a");
+    let b = ids.id("count-b");
+    for (i, (inst, with_version)) in [(&a, true), (&a, true), (&a, false), (&b, true)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut key = minimal_key(&ids.id(&format!("count-key-{i}")));
+        key.instance_id = Some(inst.clone());
+        let v = version(&key.key_id, 1, Some(vec![1]));
+        create(store, &key, with_version.then_some(&v), &[], None)
+            .await
+            .expect("create_key");
+    }
+    // A default key (no instance) counts nowhere.
+    let default_key = minimal_key(&ids.id("count-default"));
+    let v = version(&default_key.key_id, 1, Some(vec![1]));
+    create(store, &default_key, Some(&v), &[], None)
+        .await
+        .expect("create_key");
+
+    assert_eq!(
+        store.count_instance_key_versions(&a).await.expect("count"),
+        2
+    );
+    assert_eq!(
+        store.count_instance_key_versions(&b).await.expect("count"),
+        1
+    );
+    assert_eq!(
+        store
+            .count_instance_key_versions(&ids.id("count-none"))
+            .await
+            .expect("count"),
+        0
+    );
+}
+
+async fn quota_enforced_and_nothing_written_on_failure(store: &dyn Store, ids: &Ids) {
+    let inst = instance(&ids.id("quota"), 2, 1_700_000_000);
+    store.create_instance(&inst).await.expect("create_instance");
+    let q = Some(inst.key_quota);
+    let key_in = |name: &str| {
+        let mut key = minimal_key(&ids.id(name));
+        key.instance_id = Some(inst.instance_id.clone());
+        key
+    };
+
+    let k1 = key_in("quota-1");
+    let v1 = version(&k1.key_id, 1, Some(vec![1]));
+    create(store, &k1, Some(&v1), &[], q).await.expect("1 of 2");
+    let k2 = key_in("quota-2");
+    let v2 = version(&k2.key_id, 1, Some(vec![2]));
+    create(store, &k2, Some(&v2), &[tag("t", "v")], q)
+        .await
+        .expect("2 of 2");
+    assert_eq!(
+        store
+            .count_instance_key_versions(&inst.instance_id)
+            .await
+            .expect("count"),
+        2
+    );
+
+    // Full: a key with a version and a key without one (it still needs a unit) both fail.
+    let k3 = key_in("quota-3");
+    let v3 = version(&k3.key_id, 1, Some(vec![3]));
+    let err = create(store, &k3, Some(&v3), &[tag("t", "v")], q).await;
+    assert!(
+        matches!(err, Err(StoreError::QuotaExceeded)),
+        "over quota: {err:?}"
+    );
+    let k4 = key_in("quota-4");
+    let err = create(store, &k4, None, &[tag("t", "v")], q).await;
+    assert!(
+        matches!(err, Err(StoreError::QuotaExceeded)),
+        "over quota without version: {err:?}"
+    );
+
+    // Nothing of the refused keys was written.
+    for k in [&k3, &k4] {
+        assert_eq!(get(store, &k.key_id).await, None, "refused key not stored");
+        assert!(
+            store
+                .list_key_versions(&k.key_id)
+                .await
+                .expect("versions")
+                .is_empty()
+        );
+        assert!(
+            store
+                .list_key_tags(&k.key_id)
+                .await
+                .expect("tags")
+                .is_empty()
+        );
+    }
+    assert_eq!(
+        store
+            .count_instance_key_versions(&inst.instance_id)
+            .await
+            .expect("count"),
+        2
+    );
+
+    // A duplicate id is reported as such even when the instance is full.
+    let err = create(store, &k1, Some(&v1), &[], q).await;
+    assert!(
+        matches!(
+            err,
+            Err(StoreError::AlreadyExists | StoreError::QuotaExceeded)
+        ),
+        "duplicate in a full instance: {err:?}"
+    );
+    assert_eq!(
+        store.list_key_versions(&k1.key_id).await.expect("versions"),
+        vec![v1]
+    );
+
+    // Deleting a key frees its unit; a larger quota admits more; no quota means no check.
+    assert!(store.delete_key(&k2.key_id).await.expect("delete_key"));
+    create(store, &k3, Some(&v3), &[], q)
+        .await
+        .expect("freed unit");
+    let err = create(store, &k4, None, &[], q).await;
+    assert!(
+        matches!(err, Err(StoreError::QuotaExceeded)),
+        "full again: {err:?}"
+    );
+    create(store, &k4, None, &[], Some(3))
+        .await
+        .expect("larger quota");
+    let k5 = key_in("quota-5");
+    let v5 = version(&k5.key_id, 1, None);
+    create(store, &k5, Some(&v5), &[], None)
+        .await
+        .expect("unchecked");
+    assert_eq!(
+        store
+            .count_instance_key_versions(&inst.instance_id)
+            .await
+            .expect("count"),
+        3
+    );
+    // The quota concerns instance keys only: a default key is never refused.
+    let default_key = minimal_key(&ids.id("quota-default"));
+    let v = version(&default_key.key_id, 1, Some(vec![1]));
+    create(store, &default_key, Some(&v), &[], Some(0))
+        .await
+        .expect("default key, no quota");
+    assert_eq!(
+        store
+            .list_key_versions(&default_key.key_id)
+            .await
+            .expect("versions"),
+        vec![v]
+    );
+}
+
+async fn quota_holds_under_concurrent_creation(store: &dyn Store, ids: &Ids) {
+    let inst = instance(&ids.id("race"), 3, 1_700_000_000);
+    store.create_instance(&inst).await.expect("create_instance");
+    let keys: Vec<(KeyRecord, KeyVersionRecord)> = (0..8)
+        .map(|i| {
+            let mut key = minimal_key(&ids.id(&format!("race-{i}")));
+            key.instance_id = Some(inst.instance_id.clone());
+            let v = version(&key.key_id, 1, Some(vec![7; 64]));
+            (key, v)
+        })
+        .collect();
+    let q = Some(inst.key_quota);
+    let attempt = |i: usize| create(store, &keys[i].0, Some(&keys[i].1), &[], q);
+    let results = tokio::join!(
+        attempt(0),
+        attempt(1),
+        attempt(2),
+        attempt(3),
+        attempt(4),
+        attempt(5),
+        attempt(6),
+        attempt(7)
+    );
+    let results = [
+        results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7,
+    ];
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::QuotaExceeded)))
+        .count();
+    assert_eq!(
+        (ok, refused),
+        (3, 5),
+        "exactly the quota succeeds: {results:?}"
+    );
+    assert_eq!(
+        store
+            .count_instance_key_versions(&inst.instance_id)
+            .await
+            .expect("count"),
+        3
+    );
+}
+
+// --- ordering ---
+
+async fn list_keys_ordered_by_creation_then_id(store: &dyn Store, ids: &Ids) {
+    // Inserted out of order; equal creation dates are ordered by id.
+    let specs = [
+        ("order-b", 200),
+        ("order-z", 100),
+        ("order-a", 200),
+        ("order-c", 100),
+    ];
+    for (name, created) in specs {
+        let mut key = minimal_key(&ids.id(name));
+        key.creation_date = created;
+        create_plain(store, &key).await;
+    }
+    let listed: Vec<(i64, String)> = store
+        .list_keys()
+        .await
+        .expect("list_keys")
+        .into_iter()
+        .filter(|k| k.key_id.starts_with(&ids.id("order-")))
+        .map(|k| (k.creation_date, k.key_id))
+        .collect();
+    let expected: Vec<(i64, String)> = [
+        (100, "order-c"),
+        (100, "order-z"),
+        (200, "order-a"),
+        (200, "order-b"),
+    ]
+    .into_iter()
+    .map(|(t, n)| (t, ids.id(n)))
+    .collect();
+    assert_eq!(listed, expected);
+
+    // The whole list is sorted, whatever else the database holds.
+    let all = store.list_keys().await.expect("list_keys");
+    assert!(
+        all.windows(2)
+            .all(|w| (w[0].creation_date, w[0].key_id.as_bytes())
+                <= (w[1].creation_date, w[1].key_id.as_bytes())),
+        "list_keys ordered by creation date then id"
+    );
+    // Full records come back from list_keys too.
+    let full = get(store, &ids.id("rt-full"))
+        .await
+        .expect("round-trip key exists");
+    assert!(all.contains(&full), "list_keys returns complete records");
+}
+
+// --- instances ---
+
+async fn instances_round_trip_duplicate_and_order(store: &dyn Store, ids: &Ids) {
+    let mut hw = instance(&ids.id("inst-b"), 2000, 300);
+    hw.kind = InstanceKind::Hardware;
+    hw.spec_qps = i64::MAX;
+    hw.secret_quota = 100;
+    let sw1 = instance(&ids.id("inst-z"), 1000, 100);
+    let sw2 = instance(&ids.id("inst-c"), 1000, 300);
+    for inst in [&hw, &sw1, &sw2] {
+        store.create_instance(inst).await.expect("create_instance");
+        assert_eq!(
+            store
+                .get_instance(&inst.instance_id)
+                .await
+                .expect("get_instance"),
+            Some(inst.clone())
+        );
+    }
+    assert_eq!(
+        store
+            .get_instance(&ids.id("inst-none"))
+            .await
+            .expect("get_instance"),
+        None
+    );
+
+    let mut dup = sw1.clone();
+    dup.name = "other".to_owned();
+    let err = store.create_instance(&dup).await;
+    assert!(
+        matches!(err, Err(StoreError::AlreadyExists)),
+        "duplicate instance: {err:?}"
+    );
+    assert_eq!(
+        store.get_instance(&sw1.instance_id).await.expect("get"),
+        Some(sw1.clone())
+    );
+
+    let listed: Vec<InstanceRecord> = store
+        .list_instances()
+        .await
+        .expect("list_instances")
+        .into_iter()
+        .filter(|i| i.instance_id.starts_with(&ids.id("inst-")))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![sw1, hw, sw2],
+        "ordered by creation date then id"
+    );
+}
+
+// --- access keys ---
+
+async fn access_keys_lifecycle(store: &dyn Store, ids: &Ids) {
+    let ak = |name: &str, created: i64, enabled: bool| AccessKeyRecord {
+        access_key_id: ids.id(name),
+        sealed_secret: all_bytes(),
+        principal: format!("principal of {name}"),
+        enabled,
+        creation_date: created,
+    };
+    let b = ak("ak-b", 200, true);
+    let z = ak("ak-z", 100, false);
+    let a = ak("ak-a", 200, true);
+    for k in [&b, &z, &a] {
+        store.create_access_key(k).await.expect("create_access_key");
+        assert_eq!(
+            store
+                .get_access_key(&k.access_key_id)
+                .await
+                .expect("get_access_key"),
+            Some(k.clone())
+        );
+    }
+    assert_eq!(
+        store.get_access_key(&ids.id("ak-none")).await.expect("get"),
+        None
+    );
+
+    let err = store
+        .create_access_key(&AccessKeyRecord {
+            principal: "x".into(),
+            ..a.clone()
+        })
+        .await;
+    assert!(
+        matches!(err, Err(StoreError::AlreadyExists)),
+        "duplicate AccessKey: {err:?}"
+    );
+
+    let listed: Vec<AccessKeyRecord> = store
+        .list_access_keys()
+        .await
+        .expect("list_access_keys")
+        .into_iter()
+        .filter(|k| k.access_key_id.starts_with(&ids.id("ak-")))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![z.clone(), a.clone(), b.clone()],
+        "ordered by creation then id"
+    );
+
+    // Disable, disable again (still existed), enable.
+    assert!(
+        store
+            .set_access_key_enabled(&a.access_key_id, false)
+            .await
+            .expect("disable")
+    );
+    assert!(
+        !store
+            .get_access_key(&a.access_key_id)
+            .await
+            .expect("get")
+            .expect("exists")
+            .enabled
+    );
+    assert!(
+        store
+            .set_access_key_enabled(&a.access_key_id, false)
+            .await
+            .expect("disable")
+    );
+    assert!(
+        store
+            .set_access_key_enabled(&z.access_key_id, true)
+            .await
+            .expect("enable")
+    );
+    assert_eq!(
+        store.get_access_key(&z.access_key_id).await.expect("get"),
+        Some(AccessKeyRecord {
+            enabled: true,
+            ..z.clone()
+        }),
+        "only the flag changes"
+    );
+    assert!(
+        !store
+            .set_access_key_enabled(&ids.id("ak-none"), true)
+            .await
+            .expect("set"),
+        "unknown AccessKey"
+    );
+    assert_eq!(
+        store.get_access_key(&ids.id("ak-none")).await.expect("get"),
+        None,
+        "not created"
+    );
+
+    // Delete.
+    assert!(
+        store
+            .delete_access_key(&b.access_key_id)
+            .await
+            .expect("delete")
+    );
+    assert_eq!(
+        store.get_access_key(&b.access_key_id).await.expect("get"),
+        None
+    );
+    assert!(
+        !store
+            .delete_access_key(&b.access_key_id)
+            .await
+            .expect("delete"),
+        "already gone"
+    );
+    assert!(
+        !store
+            .set_access_key_enabled(&b.access_key_id, true)
+            .await
+            .expect("set"),
+        "deleted AccessKey"
+    );
+    let left: Vec<String> = store
+        .list_access_keys()
+        .await
+        .expect("list_access_keys")
+        .into_iter()
+        .map(|k| k.access_key_id)
+        .filter(|id| id.starts_with(&ids.id("ak-")))
+        .collect();
+    assert_eq!(left, vec![z.access_key_id, a.access_key_id]);
+}

@@ -1,0 +1,434 @@
+//! The SQLite backend: the embedded default.
+//!
+//! Every connection runs in WAL journal mode with `synchronous=FULL` (a commit is on disk
+//! before it is acknowledged), foreign keys on and a 5 s busy timeout. Writers that read
+//! before they write (key creation with its quota check) open their transaction with
+//! `BEGIN IMMEDIATE`, so they hold SQLite's single write lock from their first statement and
+//! cannot interleave with another writer. The schema is embedded in the binary and migrated
+//! on open.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use keyward_core::model::{
+    AccessKeyRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime,
+};
+use keyward_core::store::{NewKey, Store, StoreError};
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::codec::{
+    access_key_from_row, check_version_owner, instance_from_row, key_from_row, map_err,
+    map_migrate_err, tag_from_row, version_from_row, within_quota,
+};
+
+/// Maximum number of pooled connections.
+const MAX_CONNECTIONS: u32 = 8;
+/// How long a statement waits for a lock held by another connection.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The embedded migrations, oldest first.
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        Cow::Borrowed("init"),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0001_init.sql").into_sql_str(),
+        false,
+    )])
+}
+
+/// A [`Store`] over one SQLite database file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database file at `path` and migrates it.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    /// Opens the database named by a `sqlite:` URL (`sqlite://path`, `sqlite:path`,
+    /// `sqlite::memory:`), creating it if missing, and migrates it.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url).map_err(map_err)?;
+        Self::open_with(options).await
+    }
+
+    /// Applies keyward's connection settings to `options`, opens the pool and migrates.
+    async fn open_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        migrator().run(&pool).await.map_err(map_migrate_err)?;
+        tracing::debug!("sqlite store opened and migrated");
+        Ok(Self { pool })
+    }
+
+    /// The connection pool (for diagnostics and tests).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every pooled connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_key(&self, new: NewKey<'_>) -> Result<(), StoreError> {
+        let key = new.key;
+        check_version_owner(key, new.version)?;
+        // The quota applies to instance keys only: a default key is never counted or refused.
+        let quota_check = new.instance_quota.zip(key.instance_id.as_deref());
+        // IMMEDIATE: take the write lock now, so the quota count below cannot go stale.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, \
+             protection_level, state, creation_date, delete_date, material_expire, \
+             primary_version, last_rotation, instance_id, rotation_enabled, \
+             rotation_interval_secs, next_rotation, deletion_protection_enabled, \
+             deletion_protection_description, creator, revision) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.key_id)
+        .bind(&key.description)
+        .bind(key.spec.as_str())
+        .bind(key.usage.as_str())
+        .bind(key.origin.as_str())
+        .bind(key.protection_level.as_str())
+        .bind(key.state.as_str())
+        .bind(key.creation_date)
+        .bind(key.delete_date)
+        .bind(key.material_expire)
+        .bind(&key.primary_version)
+        .bind(key.last_rotation)
+        .bind(&key.instance_id)
+        .bind(key.rotation.enabled)
+        .bind(key.rotation.interval_secs)
+        .bind(key.rotation.next_rotation)
+        .bind(key.deletion_protection.enabled)
+        .bind(&key.deletion_protection.description)
+        .bind(&key.creator)
+        .bind(key.revision)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+
+        if let Some((quota, instance_id)) = quota_check {
+            let count: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM key_versions v JOIN keys k ON k.key_id = v.key_id \
+                 WHERE k.instance_id = ?",
+            )
+            .bind(instance_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if !within_quota(count, quota) {
+                // Dropping `tx` rolls the key row back.
+                return Err(StoreError::QuotaExceeded);
+            }
+        }
+
+        if let Some(v) = new.version {
+            sqlx::query(
+                "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material) \
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(&v.key_id)
+            .bind(&v.version_id)
+            .bind(v.creation_date)
+            .bind(v.sealed_material.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        for tag in new.tags {
+            sqlx::query(concat!(
+                "INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES (?, ?, ?) ",
+                // A tag key holds one value: a repeated key keeps the last value given.
+                "ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value"
+            ))
+            .bind(&key.key_id)
+            .bind(&tag.key)
+            .bind(&tag.value)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM keys WHERE key_id = ?"
+        ))
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    async fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE keys SET description = ?, key_spec = ?, key_usage = ?, origin = ?, \
+             protection_level = ?, state = ?, creation_date = ?, delete_date = ?, \
+             material_expire = ?, primary_version = ?, last_rotation = ?, instance_id = ?, \
+             rotation_enabled = ?, rotation_interval_secs = ?, next_rotation = ?, \
+             deletion_protection_enabled = ?, deletion_protection_description = ?, \
+             creator = ?, revision = revision + 1 \
+             WHERE key_id = ? AND revision = ?",
+        )
+        .bind(&key.description)
+        .bind(key.spec.as_str())
+        .bind(key.usage.as_str())
+        .bind(key.origin.as_str())
+        .bind(key.protection_level.as_str())
+        .bind(key.state.as_str())
+        .bind(key.creation_date)
+        .bind(key.delete_date)
+        .bind(key.material_expire)
+        .bind(&key.primary_version)
+        .bind(key.last_rotation)
+        .bind(&key.instance_id)
+        .bind(key.rotation.enabled)
+        .bind(key.rotation.interval_secs)
+        .bind(key.rotation.next_rotation)
+        .bind(key.deletion_protection.enabled)
+        .bind(&key.deletion_protection.description)
+        .bind(&key.creator)
+        .bind(&key.key_id)
+        .bind(key.revision)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM keys ORDER BY creation_date, key_id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn delete_key(&self, key_id: &str) -> Result<bool, StoreError> {
+        // Versions and tags go with the key (ON DELETE CASCADE).
+        let done = sqlx::query("DELETE FROM keys WHERE key_id = ?")
+            .bind(key_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn keys_due_for_deletion(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT key_id FROM keys WHERE state = ? AND delete_date <= ? \
+             ORDER BY delete_date, key_id",
+        )
+        .bind(keyward_core::model::KeyState::PendingDeletion.as_str())
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)
+    }
+
+    async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM key_versions v JOIN keys k ON k.key_id = v.key_id \
+             WHERE k.instance_id = ?",
+        )
+        .bind(instance_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)
+    }
+
+    async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_id, version_id, creation_date, sealed_material FROM key_versions \
+             WHERE key_id = ? ORDER BY creation_date, version_id",
+        )
+        .bind(key_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    async fn list_key_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tag_key, tag_value FROM key_tags WHERE key_id = ? ORDER BY tag_key",
+        )
+        .bind(key_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(tag_from_row).collect()
+    }
+
+    async fn create_instance(&self, instance: &InstanceRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO instances (instance_id, name, kind, spec_qps, key_quota, \
+             secret_quota, creation_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&instance.instance_id)
+        .bind(&instance.name)
+        .bind(instance.kind.as_str())
+        .bind(instance.spec_qps)
+        .bind(instance.key_quota)
+        .bind(instance.secret_quota)
+        .bind(instance.creation_date)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_instance(&self, instance_id: &str) -> Result<Option<InstanceRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT instance_id, name, kind, spec_qps, key_quota, secret_quota, creation_date \
+             FROM instances WHERE instance_id = ?",
+        )
+        .bind(instance_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(instance_from_row).transpose()
+    }
+
+    async fn list_instances(&self) -> Result<Vec<InstanceRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT instance_id, name, kind, spec_qps, key_quota, secret_quota, creation_date \
+             FROM instances ORDER BY creation_date, instance_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(instance_from_row).collect()
+    }
+
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, sealed_secret, principal, enabled, \
+             creation_date) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&key.access_key_id)
+        .bind(key.sealed_secret.as_slice())
+        .bind(&key.principal)
+        .bind(key.enabled)
+        .bind(key.creation_date)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT access_key_id, sealed_secret, principal, enabled, creation_date \
+             FROM access_keys WHERE access_key_id = ?",
+        )
+        .bind(access_key_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(access_key_from_row).transpose()
+    }
+
+    async fn list_access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT access_key_id, sealed_secret, principal, enabled, creation_date \
+             FROM access_keys ORDER BY creation_date, access_key_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(access_key_from_row).collect()
+    }
+
+    async fn set_access_key_enabled(
+        &self,
+        access_key_id: &str,
+        enabled: bool,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE access_keys SET enabled = ? WHERE access_key_id = ?")
+            .bind(enabled)
+            .bind(access_key_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM access_keys WHERE access_key_id = ?")
+            .bind(access_key_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

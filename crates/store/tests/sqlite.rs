@@ -1,0 +1,277 @@
+//! The SQLite backend against the conformance suite, plus durability across reopen and the
+//! connection pragmas (WAL, `synchronous=FULL`, foreign keys).
+
+use keyward_core::model::{
+    DeletionProtection, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin,
+    ProtectionLevel, Rotation, Tag,
+};
+use keyward_core::store::{NewKey, Store, StoreError};
+use keyward_store::sqlite::SqliteStore;
+
+fn sample_key(key_id: &str) -> KeyRecord {
+    KeyRecord {
+        key_id: key_id.to_owned(),
+        description: "durable".to_owned(),
+        spec: KeySpec::Aes256,
+        usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::Kms,
+        protection_level: ProtectionLevel::Software,
+        state: KeyState::Enabled,
+        creation_date: 1_700_000_000,
+        delete_date: None,
+        material_expire: None,
+        primary_version: Some("v1".to_owned()),
+        last_rotation: Some(1_700_000_000),
+        instance_id: None,
+        rotation: Rotation::default(),
+        deletion_protection: DeletionProtection::default(),
+        creator: "1".to_owned(),
+        revision: 0,
+    }
+}
+
+#[tokio::test]
+async fn conformance() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("keyward.db"))
+        .await
+        .expect("open");
+    keyward_store::conformance::run_all(&store).await;
+    // Twice against the same database: runs must not collide.
+    keyward_store::conformance::run_all(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn conformance_via_open_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("by-url.db").display());
+    let store = keyward_store::open(&url).await.expect("open");
+    assert_eq!(store.backend_name(), "sqlite");
+    keyward_store::conformance::run_all(store.as_ref()).await;
+}
+
+#[tokio::test]
+async fn data_survives_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nested").join("keyward.db");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+
+    let key = sample_key("reopen-key");
+    let version = KeyVersionRecord {
+        key_id: key.key_id.clone(),
+        version_id: "v1".to_owned(),
+        creation_date: 1_700_000_000,
+        sealed_material: Some(vec![0, 1, 2, 255]),
+    };
+    let tags = [Tag {
+        key: "k".to_owned(),
+        value: "v".to_owned(),
+    }];
+    {
+        let store = SqliteStore::open(&path).await.expect("open");
+        store
+            .create_key(NewKey {
+                key: &key,
+                version: Some(&version),
+                tags: &tags,
+                instance_quota: None,
+            })
+            .await
+            .expect("create_key");
+        assert!(
+            store
+                .put_meta_if_absent("canary", b"sealed")
+                .await
+                .expect("put_meta")
+        );
+        store.update_key(&key).await.expect("update_key");
+        store.close().await;
+    }
+    assert!(path.exists(), "database file created");
+
+    // Reopening runs the migrations again (a no-op) and sees everything.
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    let stored = store
+        .get_key(&key.key_id)
+        .await
+        .expect("get_key")
+        .expect("key survives");
+    assert_eq!(
+        stored,
+        KeyRecord {
+            revision: 1,
+            ..key.clone()
+        }
+    );
+    assert_eq!(
+        store
+            .list_key_versions(&key.key_id)
+            .await
+            .expect("versions"),
+        vec![version]
+    );
+    assert_eq!(
+        store.list_key_tags(&key.key_id).await.expect("tags"),
+        tags.to_vec()
+    );
+    assert_eq!(
+        store.get_meta("canary").await.expect("get_meta"),
+        Some(b"sealed".to_vec())
+    );
+    assert!(
+        !store
+            .put_meta_if_absent("canary", b"other")
+            .await
+            .expect("put_meta")
+    );
+    let err = store
+        .create_key(NewKey {
+            key: &key,
+            version: None,
+            tags: &[],
+            instance_quota: None,
+        })
+        .await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "{err:?}");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn pragmas_in_effect_on_every_connection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("keyward.db"))
+        .await
+        .expect("open");
+
+    // Hold several connections at once so that more than one is checked.
+    let mut conns = Vec::new();
+    for _ in 0..4 {
+        conns.push(store.pool().acquire().await.expect("acquire"));
+    }
+    for conn in &mut conns {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut **conn)
+            .await
+            .expect("journal_mode");
+        assert_eq!(mode.to_ascii_lowercase(), "wal");
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut **conn)
+            .await
+            .expect("synchronous");
+        assert_eq!(sync, 2, "synchronous=FULL");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut **conn)
+            .await
+            .expect("foreign_keys");
+        assert_eq!(fk, 1, "foreign keys on");
+        let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut **conn)
+            .await
+            .expect("busy_timeout");
+        assert_eq!(timeout, 5000, "busy timeout 5 s");
+    }
+    drop(conns);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn corrupt_enum_text_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("keyward.db"))
+        .await
+        .expect("open");
+    let key = sample_key("corrupt-key");
+    store
+        .create_key(NewKey {
+            key: &key,
+            version: None,
+            tags: &[],
+            instance_quota: None,
+        })
+        .await
+        .expect("create_key");
+    sqlx::query("UPDATE keys SET state = 'Exploded' WHERE key_id = ?")
+        .bind(&key.key_id)
+        .execute(store.pool())
+        .await
+        .expect("tamper");
+    let err = store.get_key(&key.key_id).await;
+    assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
+    let err = store.list_keys().await;
+    assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn unsupported_url_scheme_is_refused() {
+    let err = keyward_store::open("mysql://u:secret@host/db")
+        .await
+        .err()
+        .expect("refused");
+    assert!(matches!(err, StoreError::Backend(_)));
+    let shown = format!("{err} {:?}", err);
+    assert!(!shown.contains("secret"), "URL not echoed: {shown}");
+}
+
+#[tokio::test]
+async fn repeated_tag_key_keeps_last_value() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("keyward.db"))
+        .await
+        .expect("open");
+    let key = sample_key("tagged");
+    let tags = [
+        Tag {
+            key: "env".to_owned(),
+            value: "dev".to_owned(),
+        },
+        Tag {
+            key: "env".to_owned(),
+            value: "prod".to_owned(),
+        },
+    ];
+    store
+        .create_key(NewKey {
+            key: &key,
+            version: None,
+            tags: &tags,
+            instance_quota: None,
+        })
+        .await
+        .expect("create_key");
+    assert_eq!(
+        store.list_key_tags(&key.key_id).await.expect("tags"),
+        vec![Tag {
+            key: "env".to_owned(),
+            value: "prod".to_owned()
+        }]
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn first_version_of_another_key_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("keyward.db"))
+        .await
+        .expect("open");
+    let key = sample_key("owner");
+    let version = KeyVersionRecord {
+        key_id: "someone-else".to_owned(),
+        version_id: "v1".to_owned(),
+        creation_date: 1,
+        sealed_material: None,
+    };
+    let err = store
+        .create_key(NewKey {
+            key: &key,
+            version: Some(&version),
+            tags: &[],
+            instance_quota: None,
+        })
+        .await;
+    assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
+    assert_eq!(store.get_key(&key.key_id).await.expect("get_key"), None);
+    store.close().await;
+}
