@@ -96,7 +96,12 @@ pub(crate) async fn run(overrides: &Overrides, command: AdminCommand) -> anyhow:
                     })
                 })
                 .collect();
-            output::print(output, &json!({ "AccessKeys": rows }), &["AccessKeyId", "Principal", "Status", "CreateTime"], &rows);
+            output::print(
+                output,
+                &json!({ "AccessKeys": rows }),
+                &["AccessKeyId", "Principal", "Status", "CreateTime"],
+                &rows,
+            );
         }
         AdminCommand::AccessKey(AccessKeyCommand::Disable { id }) => {
             kms.set_access_key_enabled(&id, false).await.map_err(e)?;
@@ -111,7 +116,8 @@ pub(crate) async fn run(overrides: &Overrides, command: AdminCommand) -> anyhow:
             println!("AccessKey {id} deleted");
         }
         AdminCommand::Instance(InstanceCommand::Create { kind, spec, key_quota, name, output }) => {
-            let kind = InstanceKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("--type must be software or hardware"))?;
+            let kind =
+                InstanceKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("--type must be software or hardware"))?;
             let i = kms.create_instance(kind, name, spec, key_quota).await.map_err(e)?;
             let doc = json!({
                 "KmsInstanceId": i.instance_id,
@@ -134,7 +140,12 @@ pub(crate) async fn run(overrides: &Overrides, command: AdminCommand) -> anyhow:
                 .into_iter()
                 .map(|i| json!({ "KmsInstanceId": i.instance_id, "Type": i.kind.as_str(), "Spec": i.spec_qps, "KeyQuota": i.key_quota, "InstanceName": i.name }))
                 .collect();
-            output::print(output, &json!({ "KmsInstances": rows }), &["KmsInstanceId", "Type", "Spec", "KeyQuota", "InstanceName"], &rows);
+            output::print(
+                output,
+                &json!({ "KmsInstances": rows }),
+                &["KmsInstanceId", "Type", "Spec", "KeyQuota", "InstanceName"],
+                &rows,
+            );
         }
     }
     Ok(())

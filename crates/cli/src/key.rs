@@ -152,16 +152,29 @@ pub(crate) async fn run(conn: ConnArgs, command: KeyCommand) -> anyhow::Result<(
                     let d = client.call("DescribeKey", &[("KeyId", id)]).await?;
                     rows.push(d["KeyMetadata"].clone());
                 }
-                output::print(out, &resp, &["KeyId", "KeyState", "KeySpec", "KeyUsage", "Origin", "CreationDate"], &rows);
+                output::print(
+                    out,
+                    &resp,
+                    &["KeyId", "KeyState", "KeySpec", "KeyUsage", "Origin", "CreationDate"],
+                    &rows,
+                );
                 println!("{} of {} keys", rows.len(), resp["TotalCount"]);
             }
         }
         KeyCommand::Enable { key_id } => simple(&client, out, "EnableKey", vec![("KeyId", key_id)]).await?,
         KeyCommand::Disable { key_id } => simple(&client, out, "DisableKey", vec![("KeyId", key_id)]).await?,
         KeyCommand::ScheduleDeletion { key_id, days } => {
-            simple(&client, out, "ScheduleKeyDeletion", vec![("KeyId", key_id), ("PendingWindowInDays", days.to_string())]).await?
+            simple(
+                &client,
+                out,
+                "ScheduleKeyDeletion",
+                vec![("KeyId", key_id), ("PendingWindowInDays", days.to_string())],
+            )
+            .await?
         }
-        KeyCommand::CancelDeletion { key_id } => simple(&client, out, "CancelKeyDeletion", vec![("KeyId", key_id)]).await?,
+        KeyCommand::CancelDeletion { key_id } => {
+            simple(&client, out, "CancelKeyDeletion", vec![("KeyId", key_id)]).await?
+        }
     }
     Ok(())
 }

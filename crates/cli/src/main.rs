@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "keyward", version, about = "Self-hosted Key Management Service, wire-compatible with Alibaba Cloud KMS")]
+#[command(
+    name = "keyward",
+    version,
+    about = "Self-hosted Key Management Service, wire-compatible with Alibaba Cloud KMS"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -78,7 +82,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -90,9 +90,12 @@ impl Client {
         if rest.is_empty() || rest.contains('/') {
             return Err(ClientError::Config(format!("endpoint {endpoint:?} must be scheme://host[:port]")));
         }
-        let mut builder = reqwest::Client::builder().timeout(config.timeout).user_agent(concat!("keyward-client/", env!("CARGO_PKG_VERSION")));
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .user_agent(concat!("keyward-client/", env!("CARGO_PKG_VERSION")));
         if let Some(ca) = &config.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| ClientError::Config(format!("cannot read CA file {}: {e}", ca.display())))?;
+            let pem = std::fs::read(ca)
+                .map_err(|e| ClientError::Config(format!("cannot read CA file {}: {e}", ca.display())))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| ClientError::Config(format!("invalid CA file {}: {e}", ca.display())))?;
             for c in certs {
@@ -113,9 +116,7 @@ impl Client {
     pub async fn call(&self, action: &str, params: &[(&str, String)]) -> Result<Value, ClientError> {
         let query: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
         let nonce = hex::encode(uuid::Uuid::new_v4().as_bytes());
-        let date = keyward_protocol::time::format(
-            time::OffsetDateTime::now_utc().unix_timestamp(),
-        );
+        let date = keyward_protocol::time::format(time::OffsetDateTime::now_utc().unix_timestamp());
         let headers = vec![
             ("host".to_string(), self.host.clone()),
             ("x-acs-action".to_string(), action.to_string()),

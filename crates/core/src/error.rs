@@ -69,9 +69,7 @@ impl Error {
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::QuotaExceeded => {
-                Self::LimitExceeded("the KMS instance's key quota is exhausted".into())
-            }
+            StoreError::QuotaExceeded => Self::LimitExceeded("the KMS instance's key quota is exhausted".into()),
             other => Self::Internal(error_chain(&other)),
         }
     }

@@ -51,8 +51,7 @@ pub enum KeyState {
 
 impl KeyState {
     /// Every state.
-    pub const ALL: [KeyState; 4] =
-        [Self::Enabled, Self::Disabled, Self::PendingDeletion, Self::PendingImport];
+    pub const ALL: [KeyState; 4] = [Self::Enabled, Self::Disabled, Self::PendingDeletion, Self::PendingImport];
 
     /// The Alibaba name.
     pub fn as_str(self) -> &'static str {

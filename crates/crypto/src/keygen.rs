@@ -8,9 +8,7 @@
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PrivateDecryptingKey};
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256K1_SHA256_ASN1_SIGNING, EcdsaKeyPair,
-};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256K1_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 
 use crate::{CryptoError, KeySpec, SecretBytes, random};
 
@@ -34,18 +32,14 @@ pub fn generate(spec: KeySpec) -> Result<SecretBytes, CryptoError> {
 }
 
 fn rsa(size: KeySize) -> Result<SecretBytes, CryptoError> {
-    let key = PrivateDecryptingKey::generate(size)
-        .map_err(|_| CryptoError::Library("RSA key generation failed"))?;
-    let der = key
-        .as_der()
-        .map_err(|_| CryptoError::Library("RSA key encoding failed"))?;
+    let key = PrivateDecryptingKey::generate(size).map_err(|_| CryptoError::Library("RSA key generation failed"))?;
+    let der = key.as_der().map_err(|_| CryptoError::Library("RSA key encoding failed"))?;
     Ok(SecretBytes::from_slice(der.as_ref()))
 }
 
 fn ecdsa(alg: &'static aws_lc_rs::signature::EcdsaSigningAlgorithm) -> Result<SecretBytes, CryptoError> {
     let rng = aws_lc_rs::rand::SystemRandom::new();
-    let doc = EcdsaKeyPair::generate_pkcs8(alg, &rng)
-        .map_err(|_| CryptoError::Library("EC key generation failed"))?;
+    let doc = EcdsaKeyPair::generate_pkcs8(alg, &rng).map_err(|_| CryptoError::Library("EC key generation failed"))?;
     Ok(SecretBytes::from_slice(doc.as_ref()))
 }
 

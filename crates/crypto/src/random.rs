@@ -6,9 +6,7 @@ use crate::CryptoError;
 
 /// Fills `buf` with cryptographically secure random bytes.
 pub fn fill(buf: &mut [u8]) -> Result<(), CryptoError> {
-    SystemRandom::new()
-        .fill(buf)
-        .map_err(|_| CryptoError::Library("system random generator failed"))
+    SystemRandom::new().fill(buf).map_err(|_| CryptoError::Library("system random generator failed"))
 }
 
 /// `n` random bytes.

@@ -32,14 +32,8 @@ const ACS4_SECRET_PREFIX: &[u8] = b"aliyun_v4";
 pub const ACS4_PRODUCT: &str = "Kms";
 
 /// Headers an ACS3/ACS4 request must list in `SignedHeaders` (SIGNATURES.md, ACS3 section).
-const REQUIRED_SIGNED_HEADERS: [&str; 6] = [
-    "host",
-    "x-acs-action",
-    "x-acs-version",
-    "x-acs-date",
-    "x-acs-signature-nonce",
-    "x-acs-content-sha256",
-];
+const REQUIRED_SIGNED_HEADERS: [&str; 6] =
+    ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"];
 /// Headers that must be signed whenever the request carries them.
 const SIGNED_WHEN_PRESENT: [&str; 2] = ["content-type", "x-acs-security-token"];
 
@@ -185,18 +179,11 @@ pub fn verify(req: &RequestParts<'_>, claim: &Claim, secret: &[u8]) -> Result<()
             let mut key = Vec::with_capacity(secret.len() + 1);
             key.extend_from_slice(secret);
             key.push(b'&');
-            hmac_tag(
-                hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-                &key,
-                string_to_sign.as_bytes(),
-            )
+            hmac_tag(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &key, string_to_sign.as_bytes())
         }
         Scheme::Acs3HmacSha256 => hmac_tag(hmac::HMAC_SHA256, secret, string_to_sign.as_bytes()),
         Scheme::Acs4HmacSha256 => {
-            let scope = claim
-                .scope
-                .as_ref()
-                .ok_or_else(|| incomplete("ACS4 credential scope missing"))?;
+            let scope = claim.scope.as_ref().ok_or_else(|| incomplete("ACS4 credential scope missing"))?;
             let key = acs4_signing_key(secret, scope);
             hmac_tag(hmac::HMAC_SHA256, &key, string_to_sign.as_bytes())
         }
@@ -214,11 +201,9 @@ pub fn string_to_sign(req: &RequestParts<'_>, claim: &Claim) -> Result<String, S
     let canonical = canonical_request(req, claim)?;
     Ok(match claim.scheme {
         Scheme::V1HmacSha1 => format!("{}&{}&{}", req.method, pct("/"), pct(&canonical)),
-        Scheme::Acs3HmacSha256 | Scheme::Acs4HmacSha256 => format!(
-            "{}\n{}",
-            claim.scheme.as_str(),
-            hex_sha256(canonical.as_bytes())
-        ),
+        Scheme::Acs3HmacSha256 | Scheme::Acs4HmacSha256 => {
+            format!("{}\n{}", claim.scheme.as_str(), hex_sha256(canonical.as_bytes()))
+        }
     })
 }
 
@@ -228,10 +213,7 @@ pub fn string_to_sign(req: &RequestParts<'_>, claim: &Claim) -> Result<String, S
 pub fn canonical_request(req: &RequestParts<'_>, claim: &Claim) -> Result<String, SignatureError> {
     match claim.scheme {
         Scheme::V1HmacSha1 => Ok(canonical_query_of(
-            req.params
-                .iter()
-                .filter(|(k, _)| k != "Signature")
-                .map(|(k, v)| (k.as_str(), v.as_str())),
+            req.params.iter().filter(|(k, _)| k != "Signature").map(|(k, v)| (k.as_str(), v.as_str())),
         )),
         Scheme::Acs3HmacSha256 | Scheme::Acs4HmacSha256 => {
             let payload_hash = hex_sha256(req.body);
@@ -299,22 +281,12 @@ pub fn sign_acs3(
         canonical_headers.push('\n');
     }
     let signed_headers = names.join(";");
-    let canonical = assemble_canonical_request(
-        method,
-        &canonical_query(query),
-        &canonical_headers,
-        &signed_headers,
-        &payload_hash,
-    );
+    let canonical =
+        assemble_canonical_request(method, &canonical_query(query), &canonical_headers, &signed_headers, &payload_hash);
     let string_to_sign = format!("{ACS3_ALGORITHM}\n{}", hex_sha256(canonical.as_bytes()));
-    let signature = hex::encode(hmac_tag(
-        hmac::HMAC_SHA256,
-        secret,
-        string_to_sign.as_bytes(),
-    ));
-    let authorization = format!(
-        "{ACS3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
-    );
+    let signature = hex::encode(hmac_tag(hmac::HMAC_SHA256, secret, string_to_sign.as_bytes()));
+    let authorization =
+        format!("{ACS3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}");
     out.push(("authorization".to_owned(), authorization));
     out
 }
@@ -325,15 +297,11 @@ pub fn sign_acs3(
 fn parse_v1(req: &RequestParts<'_>) -> Result<Claim, SignatureError> {
     let params = req.params;
     let signature = required_param(params, "Signature")?;
-    let signature = BASE64
-        .decode(signature)
-        .map_err(|_| incomplete("the Signature parameter is not valid base64"))?;
+    let signature = BASE64.decode(signature).map_err(|_| incomplete("the Signature parameter is not valid base64"))?;
     match single_param(params, "SignatureMethod")? {
         Some("HMAC-SHA1") => {}
         Some(_) => {
-            return Err(incomplete(
-                "unsupported SignatureMethod (expected HMAC-SHA1)",
-            ));
+            return Err(incomplete("unsupported SignatureMethod (expected HMAC-SHA1)"));
         }
         None => return Err(incomplete("missing parameter SignatureMethod")),
     }
@@ -359,14 +327,8 @@ fn parse_v1(req: &RequestParts<'_>) -> Result<Claim, SignatureError> {
 }
 
 /// The value of a parameter that must appear at most once.
-fn single_param<'p>(
-    params: &'p [(String, String)],
-    name: &str,
-) -> Result<Option<&'p str>, SignatureError> {
-    let mut it = params
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str());
+fn single_param<'p>(params: &'p [(String, String)], name: &str) -> Result<Option<&'p str>, SignatureError> {
+    let mut it = params.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let first = it.next();
     if it.next().is_some() {
         return Err(incomplete(format!("parameter {name} given more than once")));
@@ -375,10 +337,7 @@ fn single_param<'p>(
 }
 
 /// The value of a parameter that must appear exactly once, with a non-empty value.
-fn required_param<'p>(
-    params: &'p [(String, String)],
-    name: &str,
-) -> Result<&'p str, SignatureError> {
+fn required_param<'p>(params: &'p [(String, String)], name: &str) -> Result<&'p str, SignatureError> {
     match single_param(params, name)? {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(incomplete(format!("missing parameter {name}"))),
@@ -389,16 +348,12 @@ fn required_param<'p>(
 // ACS3 / ACS4
 
 fn parse_acs(req: &RequestParts<'_>, auth: &str) -> Result<Claim, SignatureError> {
-    let (algorithm, rest) = auth
-        .split_once(' ')
-        .ok_or_else(|| incomplete("malformed Authorization header"))?;
+    let (algorithm, rest) = auth.split_once(' ').ok_or_else(|| incomplete("malformed Authorization header"))?;
     let scheme = match algorithm {
         ACS3_ALGORITHM => Scheme::Acs3HmacSha256,
         ACS4_ALGORITHM => Scheme::Acs4HmacSha256,
         _ => {
-            return Err(incomplete(
-                "unsupported signature algorithm (expected ACS3-HMAC-SHA256 or ACS4-HMAC-SHA256)",
-            ));
+            return Err(incomplete("unsupported signature algorithm (expected ACS3-HMAC-SHA256 or ACS4-HMAC-SHA256)"));
         }
     };
 
@@ -406,10 +361,7 @@ fn parse_acs(req: &RequestParts<'_>, auth: &str) -> Result<Claim, SignatureError
     let mut signed = None;
     let mut signature = None;
     for part in rest.split(',') {
-        let (key, value) = part
-            .trim()
-            .split_once('=')
-            .ok_or_else(|| incomplete("malformed Authorization header"))?;
+        let (key, value) = part.trim().split_once('=').ok_or_else(|| incomplete("malformed Authorization header"))?;
         let (label, slot) = match key.trim() {
             "Credential" => ("Credential", &mut credential),
             "SignedHeaders" => ("SignedHeaders", &mut signed),
@@ -417,9 +369,7 @@ fn parse_acs(req: &RequestParts<'_>, auth: &str) -> Result<Claim, SignatureError
             _ => continue,
         };
         if slot.replace(value.trim()).is_some() {
-            return Err(incomplete(format!(
-                "{label} given more than once in the Authorization header"
-            )));
+            return Err(incomplete(format!("{label} given more than once in the Authorization header")));
         }
     }
     let credential = credential
@@ -435,9 +385,7 @@ fn parse_acs(req: &RequestParts<'_>, auth: &str) -> Result<Claim, SignatureError
     let signature = hex::decode(signature)
         .ok()
         .filter(|s| s.len() == 32)
-        .ok_or_else(|| {
-            incomplete("the Signature in the Authorization header is not 64 hex digits")
-        })?;
+        .ok_or_else(|| incomplete("the Signature in the Authorization header is not 64 hex digits"))?;
 
     let (access_key_id, scope) = match scheme {
         Scheme::Acs4HmacSha256 => {
@@ -467,9 +415,7 @@ fn parse_acs(req: &RequestParts<'_>, auth: &str) -> Result<Claim, SignatureError
 
     let content_sha = required_header(req.headers, "x-acs-content-sha256")?;
     if !content_sha.eq_ignore_ascii_case(&hex_sha256(req.body)) {
-        return Err(incomplete(
-            "x-acs-content-sha256 does not match the SHA-256 of the body",
-        ));
+        return Err(incomplete("x-acs-content-sha256 does not match the SHA-256 of the body"));
     }
     let timestamp = required_header(req.headers, "x-acs-date")?;
     let nonce = required_header(req.headers, "x-acs-signature-nonce")?;
@@ -491,9 +437,7 @@ fn parse_acs(req: &RequestParts<'_>, auth: &str) -> Result<Claim, SignatureError
 fn parse_acs4_credential(credential: &str) -> Result<(String, Acs4Scope), SignatureError> {
     let parts: Vec<&str> = credential.split('/').collect();
     let [ak, date, region, product, terminator] = parts.as_slice() else {
-        return Err(incomplete(
-            "ACS4 Credential must be <AccessKeyId>/<yyyymmdd>/<region>/Kms/aliyun_v4_request",
-        ));
+        return Err(incomplete("ACS4 Credential must be <AccessKeyId>/<yyyymmdd>/<region>/Kms/aliyun_v4_request"));
     };
     if ak.is_empty() {
         return Err(incomplete("ACS4 Credential has an empty AccessKeyId"));
@@ -508,17 +452,11 @@ fn parse_acs4_credential(credential: &str) -> Result<(String, Acs4Scope), Signat
         return Err(incomplete("ACS4 Credential product must be Kms"));
     }
     if *terminator != ACS4_TERMINATOR {
-        return Err(incomplete(
-            "ACS4 Credential must end with aliyun_v4_request",
-        ));
+        return Err(incomplete("ACS4 Credential must end with aliyun_v4_request"));
     }
     Ok((
         (*ak).to_owned(),
-        Acs4Scope {
-            date: (*date).to_owned(),
-            region: (*region).to_owned(),
-            product: (*product).to_owned(),
-        },
+        Acs4Scope { date: (*date).to_owned(), region: (*region).to_owned(), product: (*product).to_owned() },
     ))
 }
 
@@ -526,14 +464,10 @@ fn parse_acs4_credential(credential: &str) -> Result<(String, Acs4Scope), Signat
 fn parse_signed_headers(signed: &str) -> Result<Vec<String>, SignatureError> {
     let mut names: Vec<String> = Vec::new();
     for name in signed.split(';') {
-        let valid = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !matches!(b, b',' | b';' | b'=' | b':'));
+        let valid =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b',' | b';' | b'=' | b':'));
         if !valid {
-            return Err(incomplete(
-                "malformed SignedHeaders in the Authorization header",
-            ));
+            return Err(incomplete("malformed SignedHeaders in the Authorization header"));
         }
         if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return Err(incomplete("duplicate name in SignedHeaders"));
@@ -553,17 +487,12 @@ fn acs4_signing_key(secret: &[u8], scope: &Acs4Scope) -> Vec<u8> {
     hmac_tag(hmac::HMAC_SHA256, &k_product, ACS4_TERMINATOR.as_bytes())
 }
 
-fn check_content_sha256(
-    headers: &[(String, String)],
-    payload_hash: &str,
-) -> Result<(), SignatureError> {
+fn check_content_sha256(headers: &[(String, String)], payload_hash: &str) -> Result<(), SignatureError> {
     let sent = required_header(headers, "x-acs-content-sha256")?;
     if sent.eq_ignore_ascii_case(payload_hash) {
         Ok(())
     } else {
-        Err(incomplete(
-            "x-acs-content-sha256 does not match the SHA-256 of the body",
-        ))
+        Err(incomplete("x-acs-content-sha256 does not match the SHA-256 of the body"))
     }
 }
 
@@ -602,17 +531,11 @@ fn form_query(query: &str) -> Vec<(String, String)> {
 
 /// Values of every header called `name` (case-insensitive), in wire order.
 fn header_values<'h>(headers: &'h [(String, String)], name: &str) -> impl Iterator<Item = &'h str> {
-    headers
-        .iter()
-        .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().filter(move |(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// The trimmed value of a header that must appear at most once.
-fn single_header<'h>(
-    headers: &'h [(String, String)],
-    name: &str,
-) -> Result<Option<&'h str>, SignatureError> {
+fn single_header<'h>(headers: &'h [(String, String)], name: &str) -> Result<Option<&'h str>, SignatureError> {
     let mut it = header_values(headers, name);
     let first = it.next();
     if it.next().is_some() {
@@ -622,10 +545,7 @@ fn single_header<'h>(
 }
 
 /// The trimmed, non-empty value of a header that must appear exactly once.
-fn required_header<'h>(
-    headers: &'h [(String, String)],
-    name: &str,
-) -> Result<&'h str, SignatureError> {
+fn required_header<'h>(headers: &'h [(String, String)], name: &str) -> Result<&'h str, SignatureError> {
     match single_header(headers, name)? {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(incomplete(format!("missing header {name}"))),
@@ -643,9 +563,7 @@ fn canonical_header_value(headers: &[(String, String)], name: &str) -> Option<St
 }
 
 fn hmac_tag(algorithm: hmac::Algorithm, key: &[u8], data: &[u8]) -> Vec<u8> {
-    hmac::sign(&hmac::Key::new(algorithm, key), data)
-        .as_ref()
-        .to_vec()
+    hmac::sign(&hmac::Key::new(algorithm, key), data).as_ref().to_vec()
 }
 
 fn hex_sha256(data: &[u8]) -> String {
@@ -687,9 +605,7 @@ mod tests {
     }
 
     fn vectors() -> Vec<Vector> {
-        serde_json::from_str::<File>(VECTORS)
-            .expect("vectors parse")
-            .vectors
+        serde_json::from_str::<File>(VECTORS).expect("vectors parse").vectors
     }
 
     /// An owned request, from which [`RequestParts`] borrow.
@@ -704,25 +620,14 @@ mod tests {
 
     impl Owned {
         fn new(method: &str, query: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
-            let mut o = Self {
-                method: method.to_owned(),
-                query: query.to_owned(),
-                headers,
-                body,
-                params: Vec::new(),
-            };
+            let mut o = Self { method: method.to_owned(), query: query.to_owned(), headers, body, params: Vec::new() };
             o.refresh_params();
             o
         }
 
         fn from_wire(w: &WireRequest) -> Self {
             let query = w.target.split_once('?').map(|(_, q)| q).unwrap_or("");
-            Self::new(
-                &w.method,
-                query,
-                w.headers.clone(),
-                w.body.as_bytes().to_vec(),
-            )
+            Self::new(&w.method, query, w.headers.clone(), w.body.as_bytes().to_vec())
         }
 
         /// Recomputes `params` as the server would: query params, then form-body params.
@@ -730,8 +635,7 @@ mod tests {
             let mut params = decode(self.query.as_bytes());
             let form = self.headers.iter().any(|(k, v)| {
                 k.eq_ignore_ascii_case("content-type")
-                    && v.to_ascii_lowercase()
-                        .starts_with("application/x-www-form-urlencoded")
+                    && v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded")
             });
             if form {
                 params.extend(decode(&self.body));
@@ -757,10 +661,7 @@ mod tests {
     }
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -788,26 +689,14 @@ mod tests {
             };
             assert_eq!(claim.scheme, scheme, "{}", v.name);
             assert_eq!(claim.access_key_id, v.access_key_id, "{}", v.name);
-            assert!(
-                !claim.timestamp.is_empty() && !claim.nonce.is_empty(),
-                "{}",
-                v.name
-            );
+            assert!(!claim.timestamp.is_empty() && !claim.nonce.is_empty(), "{}", v.name);
             assert_eq!(claim.security_token, None, "{}", v.name);
 
             let canonical = canonical_request(&req.parts(), &claim).expect("canonical");
-            let expected_canonical = v
-                .canonical_request
-                .as_ref()
-                .or(v.canonicalized_query.as_ref())
-                .expect("vector has a canonical form");
+            let expected_canonical =
+                v.canonical_request.as_ref().or(v.canonicalized_query.as_ref()).expect("vector has a canonical form");
             assert_eq!(&canonical, expected_canonical, "{}", v.name);
-            assert_eq!(
-                string_to_sign(&req.parts(), &claim).expect("sts"),
-                v.string_to_sign,
-                "{}",
-                v.name
-            );
+            assert_eq!(string_to_sign(&req.parts(), &claim).expect("sts"), v.string_to_sign, "{}", v.name);
             verify(&req.parts(), &claim, v.access_key_secret.as_bytes())
                 .unwrap_or_else(|e| panic!("{}: {e:?}", v.name));
 
@@ -824,10 +713,7 @@ mod tests {
 
     #[test]
     fn acs4_vector_scope() {
-        let v = vectors()
-            .into_iter()
-            .find(|v| v.scheme == "ACS4-HMAC-SHA256")
-            .expect("one ACS4 vector");
+        let v = vectors().into_iter().find(|v| v.scheme == "ACS4-HMAC-SHA256").expect("one ACS4 vector");
         let req = Owned::from_wire(&v.request);
         let claim = parse_claim(&req.parts()).expect("claim");
         assert_eq!(claim.scope_date(), Some("20261122"));
@@ -873,11 +759,7 @@ mod tests {
                 req.refresh_params();
                 let r = req.check(secret);
                 if matches!(name.as_str(), "SignatureMethod" | "SignatureVersion") {
-                    assert!(
-                        matches!(r, Err(SignatureError::Incomplete(_))),
-                        "{} {name}",
-                        v.name
-                    );
+                    assert!(matches!(r, Err(SignatureError::Incomplete(_))), "{} {name}", v.name);
                 } else {
                     assert!(is_mismatch(&r), "{} {name}: {r:?}", v.name);
                 }
@@ -886,26 +768,17 @@ mod tests {
             let mut req = orig.clone();
             req.query = canonical_query(&query);
             req.refresh_params();
-            req.check(secret)
-                .unwrap_or_else(|e| panic!("{}: {e:?}", v.name));
+            req.check(secret).unwrap_or_else(|e| panic!("{}: {e:?}", v.name));
 
             // A parameter added to the query is signed too.
             let mut req = orig.clone();
-            req.query = if req.query.is_empty() {
-                "Extra=1".into()
-            } else {
-                format!("{}&Extra=1", req.query)
-            };
+            req.query = if req.query.is_empty() { "Extra=1".into() } else { format!("{}&Extra=1", req.query) };
             req.refresh_params();
             assert!(is_mismatch(&req.check(secret)), "{}", v.name);
 
             // The method is signed.
             let mut req = orig.clone();
-            req.method = if req.method == "GET" {
-                "POST".into()
-            } else {
-                "GET".into()
-            };
+            req.method = if req.method == "GET" { "POST".into() } else { "GET".into() };
             assert!(is_mismatch(&req.check(secret)), "{}", v.name);
         }
     }
@@ -923,10 +796,7 @@ mod tests {
                 }
                 let lname = name.to_ascii_lowercase();
                 let r = req.check(secret);
-                let signed = claim
-                    .signed_headers()
-                    .iter()
-                    .any(|h| h.eq_ignore_ascii_case(name));
+                let signed = claim.signed_headers().iter().any(|h| h.eq_ignore_ascii_case(name));
                 if lname == "authorization" || lname == "x-acs-content-sha256" {
                     assert!(r.is_err(), "{} {name}", v.name);
                 } else if signed {
@@ -944,8 +814,7 @@ mod tests {
                 *k = k.to_ascii_uppercase();
             }
             req.refresh_params();
-            req.check(secret)
-                .unwrap_or_else(|e| panic!("{}: {e:?}", v.name));
+            req.check(secret).unwrap_or_else(|e| panic!("{}: {e:?}", v.name));
         }
     }
 
@@ -961,11 +830,7 @@ mod tests {
             if v.scheme == "V1-HMAC-SHA1" {
                 assert!(is_mismatch(&r), "{}: {r:?}", v.name);
             } else {
-                assert!(
-                    matches!(r, Err(SignatureError::Incomplete(_))),
-                    "{}: {r:?}",
-                    v.name
-                );
+                assert!(matches!(r, Err(SignatureError::Incomplete(_))), "{}: {r:?}", v.name);
                 // Even with a matching x-acs-content-sha256 the signature fails.
                 let hash = hex_sha256(&req.body);
                 for (k, val) in &mut req.headers {
@@ -977,17 +842,10 @@ mod tests {
             }
         }
         // ACS vectors with an empty body: adding one is caught by the content hash.
-        for v in vectors()
-            .into_iter()
-            .filter(|v| v.request.body.is_empty() && v.scheme != "V1-HMAC-SHA1")
-        {
+        for v in vectors().into_iter().filter(|v| v.request.body.is_empty() && v.scheme != "V1-HMAC-SHA1") {
             let mut req = Owned::from_wire(&v.request);
             req.body = b"a=b".to_vec();
-            assert!(
-                matches!(req.check(b"x"), Err(SignatureError::Incomplete(_))),
-                "{}",
-                v.name
-            );
+            assert!(matches!(req.check(b"x"), Err(SignatureError::Incomplete(_))), "{}", v.name);
         }
     }
 
@@ -995,11 +853,7 @@ mod tests {
     fn v1_docs_vector() {
         // ALIBABA.md §2.1.
         let sts = "GET&%2F&AccessKeyId%3Dtestid&Action%3DCreateKey&Format%3Djson&SignatureMethod%3DHMAC-SHA1&SignatureVersion%3D1.0&Timestamp%3D2016-03-28T03%253A13%253A08Z&Version%3D2016-01-20";
-        let tag = hmac_tag(
-            hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-            b"testsecret&",
-            sts.as_bytes(),
-        );
+        let tag = hmac_tag(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, b"testsecret&", sts.as_bytes());
         assert_eq!(BASE64.encode(tag), "s/OdVWMTmNGagvWlljdAJ7Itsew=");
     }
 
@@ -1017,11 +871,7 @@ mod tests {
             ("SecurityToken", "tok en"),
         ]);
         let sts = format!("GET&%2F&{}", pct(&canonical_query(&params)));
-        let sig = BASE64.encode(hmac_tag(
-            hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-            b"testsecret&",
-            sts.as_bytes(),
-        ));
+        let sig = BASE64.encode(hmac_tag(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, b"testsecret&", sts.as_bytes()));
         params.push(("Signature".into(), sig));
         let req = Owned::new("GET", &canonical_query(&params), Vec::new(), Vec::new());
         let claim = req.check(b"testsecret").expect("verifies");
@@ -1036,10 +886,7 @@ mod tests {
             ("host", "127.0.0.1:18088"),
             ("x-acs-version", "2016-01-20"),
             ("x-acs-action", "GetSecretValue"),
-            (
-                "user-agent",
-                "AlibabaCloud (Linux; x86_64) Python/3.11.7 Core/0.4.3 TeaDSL/2",
-            ),
+            ("user-agent", "AlibabaCloud (Linux; x86_64) Python/3.11.7 Core/0.4.3 TeaDSL/2"),
             ("x-acs-date", "2026-11-22T07:49:25Z"),
             ("x-acs-signature-nonce", "4937a0444d831ab576446ac3f5080baa"),
             ("accept", "application/json"),
@@ -1048,24 +895,14 @@ mod tests {
     }
 
     fn authorization(headers: &[(String, String)]) -> &str {
-        headers
-            .iter()
-            .find(|(k, _)| k == "authorization")
-            .map(|(_, v)| v.as_str())
-            .expect("authorization header")
+        headers.iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.as_str()).expect("authorization header")
     }
 
     #[test]
     fn sign_acs3_reproduces_the_worked_example() {
         let query = pairs(&[("SecretName", "db-pass"), ("VersionStage", "ACSCurrent")]);
-        let signed = sign_acs3(
-            "POST",
-            &query,
-            &worked_example_headers(),
-            b"",
-            "testAccessKeyId",
-            b"testAccessKeySecret",
-        );
+        let signed =
+            sign_acs3("POST", &query, &worked_example_headers(), b"", "testAccessKeyId", b"testAccessKeySecret");
         assert_eq!(
             authorization(&signed),
             "ACS3-HMAC-SHA256 Credential=testAccessKeyId,SignedHeaders=accept;host;user-agent;x-acs-action;x-acs-content-sha256;x-acs-credentials-provider;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=d44ede358e50d8500dbbc3dac3a293442c52bbbab2ad0315887bd3189f813b42"
@@ -1094,9 +931,10 @@ mod tests {
         ]);
         let body = b"SecretData=p%40ss+w%2Brd";
         let signed = sign_acs3("POST", &query, &headers, body, "ak", b"testsecret");
-        assert!(authorization(&signed).ends_with(
-            ",Signature=b9d9403b5f6e7ae9335bbb4b8a46da1b00bab56171b9b47743b97bed76a63689"
-        ));
+        assert!(
+            authorization(&signed)
+                .ends_with(",Signature=b9d9403b5f6e7ae9335bbb4b8a46da1b00bab56171b9b47743b97bed76a63689")
+        );
         let req = Owned::new("POST", &canonical_query(&query), signed, body.to_vec());
         let claim = req.check(b"testsecret").expect("verifies");
         assert_eq!(
@@ -1107,32 +945,17 @@ mod tests {
 
     #[test]
     fn sign_acs3_round_trip() {
-        let query = pairs(&[
-            ("Plaintext", "a b+c/~*é"),
-            ("KeyId", "k"),
-            ("EncryptionContext", "{\"x\":\"y z\"}"),
-        ]);
+        let query = pairs(&[("Plaintext", "a b+c/~*é"), ("KeyId", "k"), ("EncryptionContext", "{\"x\":\"y z\"}")]);
         let mut headers = worked_example_headers();
         headers.push(("x-acs-security-token".into(), "sts-token".into()));
         headers.push(("X-Acs-Content-Sha256".into(), "stale".into()));
         headers.push(("Authorization".into(), "stale".into()));
         let signed = sign_acs3("POST", &query, &headers, b"", "AK1", b"s3cret");
-        assert_eq!(
-            signed.iter().filter(|(k, _)| k == "authorization").count(),
-            1
-        );
-        assert_eq!(
-            signed
-                .iter()
-                .filter(|(k, _)| k == "x-acs-content-sha256")
-                .count(),
-            1
-        );
+        assert_eq!(signed.iter().filter(|(k, _)| k == "authorization").count(), 1);
+        assert_eq!(signed.iter().filter(|(k, _)| k == "x-acs-content-sha256").count(), 1);
 
         // The client may encode the query in any way that decodes to the same parameters.
-        let wire_query: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(query.iter())
-            .finish();
+        let wire_query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(query.iter()).finish();
         for q in [canonical_query(&query), wire_query] {
             let req = Owned::new("POST", &q, signed.clone(), Vec::new());
             let claim = req.check(b"s3cret").expect("round trip verifies");
@@ -1147,10 +970,7 @@ mod tests {
         // With a body and a form content-type.
         let body = b"SecretData=hello+world";
         let mut headers = worked_example_headers();
-        headers.push((
-            "content-type".into(),
-            "application/x-www-form-urlencoded".into(),
-        ));
+        headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
         let signed = sign_acs3("POST", &[], &headers, body, "AK1", b"s3cret");
         let req = Owned::new("POST", "", signed, body.to_vec());
         req.check(b"s3cret").expect("body round trip verifies");
@@ -1174,29 +994,17 @@ mod tests {
         assert_eq!(parse_claim(&empty.parts()), Err(SignatureError::Missing));
 
         // A non-ACS Authorization header and no Signature param: Missing.
-        let bearer = Owned::new(
-            "GET",
-            "a=b",
-            pairs(&[("Authorization", "Bearer x")]),
-            Vec::new(),
-        );
+        let bearer = Owned::new("GET", "a=b", pairs(&[("Authorization", "Bearer x")]), Vec::new());
         assert_eq!(parse_claim(&bearer.parts()), Err(SignatureError::Missing));
 
         let signed = sign_acs3("POST", &[], &worked_example_headers(), b"", "AK", b"k");
         let auth = authorization(&signed).to_owned();
         let with_auth = |value: &str| {
-            let mut h: Vec<(String, String)> = signed
-                .iter()
-                .filter(|(k, _)| k != "authorization")
-                .cloned()
-                .collect();
+            let mut h: Vec<(String, String)> = signed.iter().filter(|(k, _)| k != "authorization").cloned().collect();
             h.push(("Authorization".into(), value.to_owned()));
             Owned::new("POST", "", h, Vec::new())
         };
-        let sig = auth
-            .rsplit_once("Signature=")
-            .map(|(_, s)| s.to_owned())
-            .expect("sig");
+        let sig = auth.rsplit_once("Signature=").map(|(_, s)| s.to_owned()).expect("sig");
         let sh = "accept;host;user-agent;x-acs-action;x-acs-content-sha256;x-acs-credentials-provider;x-acs-date;x-acs-signature-nonce;x-acs-version";
         let incomplete_cases = [
             "ACS3-".to_owned(),
@@ -1208,24 +1016,13 @@ mod tests {
             format!("ACS3-HMAC-SHA256 Credential=,SignedHeaders={sh},Signature={sig}"),
             format!("ACS3-HMAC-SHA256 Credential=AK,Signature={sig}"),
             format!("ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={sh}"),
-            format!(
-                "ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={sh},Signature=zz{}",
-                &sig[2..]
-            ),
-            format!(
-                "ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={sh},Signature={}",
-                &sig[2..]
-            ),
-            format!(
-                "ACS3-HMAC-SHA256 Credential=AK,Credential=AK,SignedHeaders={sh},Signature={sig}"
-            ),
+            format!("ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={sh},Signature=zz{}", &sig[2..]),
+            format!("ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={sh},Signature={}", &sig[2..]),
+            format!("ACS3-HMAC-SHA256 Credential=AK,Credential=AK,SignedHeaders={sh},Signature={sig}"),
             format!("ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={sh};;,Signature={sig}"),
             format!("ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={sh};host,Signature={sig}"),
             format!("ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={sh};x-missing,Signature={sig}"),
-            format!(
-                "ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={},Signature={sig}",
-                sh.replace("x-acs-date;", "")
-            ),
+            format!("ACS3-HMAC-SHA256 Credential=AK,SignedHeaders={},Signature={sig}", sh.replace("x-acs-date;", "")),
             format!("ACS4-HMAC-SHA256 Credential=AK,SignedHeaders={sh},Signature={sig}"),
             format!(
                 "ACS4-HMAC-SHA256 Credential=AK/2026112/r/Kms/aliyun_v4_request,SignedHeaders={sh},Signature={sig}"
@@ -1236,51 +1033,31 @@ mod tests {
             format!(
                 "ACS4-HMAC-SHA256 Credential=AK/20261122/r/Ecs/aliyun_v4_request,SignedHeaders={sh},Signature={sig}"
             ),
-            format!(
-                "ACS4-HMAC-SHA256 Credential=AK/20261122/r/Kms/aliyun_v4,SignedHeaders={sh},Signature={sig}"
-            ),
-            format!(
-                "ACS4-HMAC-SHA256 Credential=/20261122/r/Kms/aliyun_v4_request,SignedHeaders={sh},Signature={sig}"
-            ),
+            format!("ACS4-HMAC-SHA256 Credential=AK/20261122/r/Kms/aliyun_v4,SignedHeaders={sh},Signature={sig}"),
+            format!("ACS4-HMAC-SHA256 Credential=/20261122/r/Kms/aliyun_v4_request,SignedHeaders={sh},Signature={sig}"),
         ];
         for case in &incomplete_cases {
             let r = parse_claim(&with_auth(case).parts());
-            assert!(
-                matches!(r, Err(SignatureError::Incomplete(_))),
-                "{case}: {r:?}"
-            );
+            assert!(matches!(r, Err(SignatureError::Incomplete(_))), "{case}: {r:?}");
         }
         // Spaces after the commas are tolerated.
         let spaced = auth.replace(',', ", ");
         with_auth(&spaced).check(b"k").expect("spaces after commas");
         // Unknown Authorization components are ignored.
-        with_auth(&format!("{auth},Extra=1"))
-            .check(b"k")
-            .expect("extra component");
+        with_auth(&format!("{auth},Extra=1")).check(b"k").expect("extra component");
 
         // content-type present but not signed.
         let mut req = with_auth(&auth);
-        req.headers
-            .push(("Content-Type".into(), "application/json".into()));
-        assert!(matches!(
-            parse_claim(&req.parts()),
-            Err(SignatureError::Incomplete(_))
-        ));
+        req.headers.push(("Content-Type".into(), "application/json".into()));
+        assert!(matches!(parse_claim(&req.parts()), Err(SignatureError::Incomplete(_))));
         // Duplicate x-acs-date.
         let mut req = with_auth(&auth);
-        req.headers
-            .push(("X-Acs-Date".into(), "2026-11-22T07:49:26Z".into()));
-        assert!(matches!(
-            parse_claim(&req.parts()),
-            Err(SignatureError::Incomplete(_))
-        ));
+        req.headers.push(("X-Acs-Date".into(), "2026-11-22T07:49:26Z".into()));
+        assert!(matches!(parse_claim(&req.parts()), Err(SignatureError::Incomplete(_))));
         // Two ACS Authorization headers.
         let mut req = with_auth(&auth);
         req.headers.push(("authorization".into(), auth.clone()));
-        assert!(matches!(
-            parse_claim(&req.parts()),
-            Err(SignatureError::Incomplete(_))
-        ));
+        assert!(matches!(parse_claim(&req.parts()), Err(SignatureError::Incomplete(_))));
 
         // V1 structural errors.
         let v1 = |q: &str| parse_claim(&Owned::new("GET", q, Vec::new(), Vec::new()).parts());
@@ -1292,7 +1069,8 @@ mod tests {
             format!("{base}&SignatureMethod=HMAC-SHA1&Signature=AAAA&Signature=AAAA"),
             format!("{base}&SignatureMethod=HMAC-SHA1&Signature=AAAA&AccessKeyId=b"),
             "SignatureMethod=HMAC-SHA1&SignatureVersion=1.0&Signature=AAAA".to_owned(),
-            "AccessKeyId=a&SignatureMethod=HMAC-SHA1&SignatureVersion=2.0&Timestamp=t&SignatureNonce=n&Signature=AAAA".to_owned(),
+            "AccessKeyId=a&SignatureMethod=HMAC-SHA1&SignatureVersion=2.0&Timestamp=t&SignatureNonce=n&Signature=AAAA"
+                .to_owned(),
             "Signature=".to_owned(),
         ] {
             assert!(matches!(v1(&q), Err(SignatureError::Incomplete(_))), "{q}");
@@ -1300,13 +1078,8 @@ mod tests {
         let ok = v1(&format!("{base}&SignatureMethod=HMAC-SHA1&Signature=AAAA")).expect("claim");
         assert_eq!(ok.scheme, Scheme::V1HmacSha1);
         assert!(is_mismatch(
-            &Owned::new(
-                "GET",
-                &format!("{base}&SignatureMethod=HMAC-SHA1&Signature=AAAA"),
-                Vec::new(),
-                Vec::new()
-            )
-            .check(b"k")
+            &Owned::new("GET", &format!("{base}&SignatureMethod=HMAC-SHA1&Signature=AAAA"), Vec::new(), Vec::new())
+                .check(b"k")
         ));
     }
 
@@ -1327,14 +1100,8 @@ mod tests {
 
         fn string(&mut self, alphabet: &[u8], max_len: usize) -> String {
             let len = self.below(max_len + 1);
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    alphabet
-                        .get(self.below(alphabet.len()))
-                        .copied()
-                        .unwrap_or(b'a')
-                })
-                .collect();
+            let bytes: Vec<u8> =
+                (0..len).map(|_| alphabet.get(self.below(alphabet.len())).copied().unwrap_or(b'a')).collect();
             String::from_utf8_lossy(&bytes).into_owned()
         }
     }
@@ -1355,13 +1122,9 @@ mod tests {
             match rng.below(5) {
                 0 => {
                     let junk = rng.string(alphabet, 200);
-                    let prefix =
-                        ["ACS3-HMAC-SHA256 ", "ACS4-HMAC-SHA256 ", "ACS3-", ""][rng.below(4)];
-                    req.headers
-                        .push(("Authorization".into(), format!("{prefix}{junk}")));
-                    req.headers.retain(|(k, v)| {
-                        !k.eq_ignore_ascii_case("authorization") || v.starts_with(prefix)
-                    });
+                    let prefix = ["ACS3-HMAC-SHA256 ", "ACS4-HMAC-SHA256 ", "ACS3-", ""][rng.below(4)];
+                    req.headers.push(("Authorization".into(), format!("{prefix}{junk}")));
+                    req.headers.retain(|(k, v)| !k.eq_ignore_ascii_case("authorization") || v.starts_with(prefix));
                 }
                 1 => {
                     for (_, val) in &mut req.headers {
@@ -1369,10 +1132,7 @@ mod tests {
                             let mut b = val.clone().into_bytes();
                             let at = rng.below(b.len().max(1));
                             if let Some(byte) = b.get_mut(at) {
-                                *byte = alphabet
-                                    .get(rng.below(alphabet.len()))
-                                    .copied()
-                                    .unwrap_or(0);
+                                *byte = alphabet.get(rng.below(alphabet.len())).copied().unwrap_or(0);
                             }
                             *val = String::from_utf8_lossy(&b).into_owned();
                         }
@@ -1388,10 +1148,8 @@ mod tests {
                     req.refresh_params();
                 }
                 _ => {
-                    req.params
-                        .push((rng.string(alphabet, 20), rng.string(alphabet, 20)));
-                    req.params
-                        .push(("Signature".into(), rng.string(alphabet, 40)));
+                    req.params.push((rng.string(alphabet, 20), rng.string(alphabet, 20)));
+                    req.params.push(("Signature".into(), rng.string(alphabet, 40)));
                     req.headers = Vec::new();
                 }
             }

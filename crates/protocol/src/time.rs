@@ -9,10 +9,7 @@ const FORMAT: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]
 
 /// Formats Unix seconds as `yyyy-MM-ddTHH:mm:ssZ`. Out-of-range values clamp to the epoch.
 pub fn format(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .format(FORMAT)
-        .unwrap_or_default()
+    OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH).format(FORMAT).unwrap_or_default()
 }
 
 /// Parses `yyyy-MM-ddTHH:mm:ssZ` into Unix seconds; `None` for anything else.

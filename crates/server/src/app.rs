@@ -54,7 +54,10 @@ async fn not_found() -> Response {
     let request_id = new_request_id();
     error_response(
         &request_id,
-        &ApiError::with_message(codes::INVALID_ACTION, "Specified api is not found: the Alibaba KMS API is served at path /."),
+        &ApiError::with_message(
+            codes::INVALID_ACTION,
+            "Specified api is not found: the Alibaba KMS API is served at path /.",
+        ),
     )
 }
 
@@ -68,8 +71,13 @@ async fn handle(
     let request_id = new_request_id();
     let result = match body {
         Ok(body) => process(&state, &method, &uri, &headers, &body).await,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(codes::PAYLOAD_TOO_LARGE)),
-        Err(rejection) => Err(ApiError::with_message(codes::INVALID_PARAMETER, format!("The request body could not be read: {rejection}"))),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::new(codes::PAYLOAD_TOO_LARGE))
+        }
+        Err(rejection) => Err(ApiError::with_message(
+            codes::INVALID_PARAMETER,
+            format!("The request body could not be read: {rejection}"),
+        )),
     };
     match result {
         Ok(mut body) => {
@@ -82,7 +90,13 @@ async fn handle(
     }
 }
 
-async fn process(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+async fn process(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, ApiError> {
     if method != Method::GET && method != Method::POST {
         return Err(ApiError::new(codes::UNSUPPORTED_HTTP_METHOD));
     }
@@ -104,12 +118,12 @@ async fn process(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderM
 
     let params = Params::new(pairs.clone());
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let action = header("x-acs-action")
-        .or_else(|| params.opt("Action").map(str::to_string))
-        .ok_or_else(|| ApiError::with_message(codes::MISSING_PARAMETER, "The parameter \"Action\" is needed but not provided."))?;
-    let version = header("x-acs-version")
-        .or_else(|| params.opt("Version").map(str::to_string))
-        .ok_or_else(|| ApiError::with_message(codes::MISSING_PARAMETER, "The parameter \"Version\" is needed but not provided."))?;
+    let action = header("x-acs-action").or_else(|| params.opt("Action").map(str::to_string)).ok_or_else(|| {
+        ApiError::with_message(codes::MISSING_PARAMETER, "The parameter \"Action\" is needed but not provided.")
+    })?;
+    let version = header("x-acs-version").or_else(|| params.opt("Version").map(str::to_string)).ok_or_else(|| {
+        ApiError::with_message(codes::MISSING_PARAMETER, "The parameter \"Version\" is needed but not provided.")
+    })?;
     if version != API_VERSION {
         return Err(ApiError::with_message(
             codes::INVALID_VERSION,
@@ -121,7 +135,9 @@ async fn process(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderM
 }
 
 fn new_request_id() -> String {
-    keyward_crypto::random::uuid_v4().unwrap_or_else(|_| "00000000-0000-4000-8000-000000000000".into()).to_ascii_uppercase()
+    keyward_crypto::random::uuid_v4()
+        .unwrap_or_else(|_| "00000000-0000-4000-8000-000000000000".into())
+        .to_ascii_uppercase()
 }
 
 fn json_response(status: StatusCode, request_id: &str, body: &Value) -> Response {

@@ -98,7 +98,10 @@ pub async fn authenticate(
         }
     }
     if claim.nonce.is_empty() {
-        return Err(ApiError::with_message(codes::MISSING_PARAMETER, "The parameter \"SignatureNonce\" is needed but not provided."));
+        return Err(ApiError::with_message(
+            codes::MISSING_PARAMETER,
+            "The parameter \"SignatureNonce\" is needed but not provided.",
+        ));
     }
     let resolved = kms.resolve_access_key(&claim.access_key_id).await.map_err(ApiError::from)?;
     signature::verify(req, &claim, resolved.secret.expose()).map_err(signature_error)?;
@@ -118,7 +121,9 @@ fn signature_error(e: SignatureError) -> ApiError {
         ),
         SignatureError::Mismatch { string_to_sign } => ApiError::with_message(
             codes::SIGNATURE_DOES_NOT_MATCH,
-            format!("Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"),
+            format!(
+                "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+            ),
         ),
     }
 }

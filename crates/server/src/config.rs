@@ -24,6 +24,9 @@ pub const ENV_VARS: &[&str] = &[
     "KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET",
 ];
 
+const BOOTSTRAP_PAIR: &str =
+    "set both KEYWARD_BOOTSTRAP_ACCESS_KEY_ID and KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET, or neither";
+
 /// The TOML file, as written by a user. Every field is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,7 +164,8 @@ impl Settings {
     pub fn load_with_env(overrides: &Overrides, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let raw = match &overrides.config_file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
                 toml::from_str::<RawConfig>(&text)
                     .map_err(|e| ConfigError::Parse { path: path.clone(), message: e.to_string() })?
             }
@@ -182,21 +186,34 @@ impl Settings {
         )?;
         let https_addr = parse_addr(
             "https_addr",
-            pick(&overrides.https_addr, "KEYWARD_HTTPS_ADDR", &raw.https_addr).unwrap_or_else(|| "127.0.0.1:8443".into()),
+            pick(&overrides.https_addr, "KEYWARD_HTTPS_ADDR", &raw.https_addr)
+                .unwrap_or_else(|| "127.0.0.1:8443".into()),
         )?;
         if http_addr.is_none() && https_addr.is_none() {
-            return Err(ConfigError::Invalid { name: "http_addr", detail: "at least one listener must be enabled".into() });
+            return Err(ConfigError::Invalid {
+                name: "http_addr",
+                detail: "at least one listener must be enabled".into(),
+            });
         }
         let database_url = pick(&overrides.database_url, "KEYWARD_DATABASE_URL", &raw.database_url)
             .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("keyward.db").display()));
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(ConfigError::Invalid { name: "database_url", detail: "must start with sqlite:, postgres:// or postgresql://".into() });
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "database_url",
+                detail: "must start with sqlite:, postgres:// or postgresql://".into(),
+            });
         }
         let root_key = if env("KEYWARD_ROOT_KEY").is_some() {
             RootKeySource::Env
         } else {
             RootKeySource::File(
-                env("KEYWARD_ROOT_KEY_FILE").map(PathBuf::from).or(raw.root_key_file).unwrap_or_else(|| data_dir.join("root.key")),
+                env("KEYWARD_ROOT_KEY_FILE")
+                    .map(PathBuf::from)
+                    .or(raw.root_key_file)
+                    .unwrap_or_else(|| data_dir.join("root.key")),
             )
         };
         let cert = env("KEYWARD_TLS_CERT_FILE").map(PathBuf::from).or(raw.tls.cert_file);
@@ -204,7 +221,12 @@ impl Settings {
         let tls = match (cert, key) {
             (Some(cert), Some(key)) => TlsSource::Files { cert, key },
             (None, None) => TlsSource::LocalCa(data_dir.join("tls")),
-            _ => return Err(ConfigError::Invalid { name: "tls", detail: "cert_file and key_file must be given together".into() }),
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "tls",
+                    detail: "cert_file and key_file must be given together".into(),
+                });
+            }
         };
         let region = env("KEYWARD_REGION").or(raw.region).unwrap_or_else(|| "cn-hangzhou".into());
         if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
@@ -215,19 +237,23 @@ impl Settings {
             return Err(ConfigError::Invalid { name: "account_id", detail: "digits only".into() });
         }
         let sweep = match env("KEYWARD_DELETION_SWEEP_SECS") {
-            Some(v) => v.parse::<u64>().map_err(|_| ConfigError::Invalid { name: "deletion_sweep_secs", detail: "an integer".into() })?,
+            Some(v) => v
+                .parse::<u64>()
+                .map_err(|_| ConfigError::Invalid { name: "deletion_sweep_secs", detail: "an integer".into() })?,
             None => raw.deletion_sweep_secs.unwrap_or(60),
         };
         if sweep == 0 {
             return Err(ConfigError::Invalid { name: "deletion_sweep_secs", detail: "must be at least 1".into() });
         }
-        let bootstrap_access_key = match (env("KEYWARD_BOOTSTRAP_ACCESS_KEY_ID"), env("KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET")) {
+        let bootstrap_id = env("KEYWARD_BOOTSTRAP_ACCESS_KEY_ID");
+        let bootstrap_secret = env("KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET");
+        let bootstrap_access_key = match (bootstrap_id, bootstrap_secret) {
             (Some(id), Some(secret)) => Some((id, secret)),
             (None, None) => None,
             _ => {
                 return Err(ConfigError::Invalid {
                     name: "KEYWARD_BOOTSTRAP_ACCESS_KEY_ID",
-                    detail: "set both KEYWARD_BOOTSTRAP_ACCESS_KEY_ID and KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET, or neither".into(),
+                    detail: BOOTSTRAP_PAIR.into(),
                 });
             }
         };
@@ -251,7 +277,10 @@ impl Settings {
     }
 
     /// The root key from its source, as 32 bytes. `None` when the file does not exist.
-    pub fn read_root_key(&self, env: impl Fn(&str) -> Option<String>) -> Result<Option<keyward_crypto::SecretBytes>, ConfigError> {
+    pub fn read_root_key(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<keyward_crypto::SecretBytes>, ConfigError> {
         let text = match &self.root_key {
             RootKeySource::Env => env("KEYWARD_ROOT_KEY").map(zeroize::Zeroizing::new),
             RootKeySource::File(path) => match std::fs::read_to_string(path) {
@@ -324,7 +353,11 @@ mod tests {
     fn layers_file_then_env_then_flags() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("k.toml");
-        std::fs::write(&file, "data_dir = \"/f\"\nhttp_addr = \"127.0.0.1:1\"\nhttps_addr = \"off\"\nregion = \"cn-shanghai\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "data_dir = \"/f\"\nhttp_addr = \"127.0.0.1:1\"\nhttps_addr = \"off\"\nregion = \"cn-shanghai\"\n",
+        )
+        .unwrap();
         let flags = Overrides { config_file: Some(file.clone()), ..Default::default() };
         let s = Settings::load_with_env(&flags, env(&[("KEYWARD_HTTP_ADDR", "127.0.0.1:2")])).unwrap();
         assert_eq!(s.data_dir, PathBuf::from("/f"));
@@ -345,7 +378,9 @@ mod tests {
         assert!(matches!(Settings::load_with_env(&flags, env(&[])), Err(ConfigError::Parse { .. })));
         let bad = Overrides { http_addr: Some("nope".into()), ..Default::default() };
         assert!(matches!(Settings::load_with_env(&bad, env(&[])), Err(ConfigError::Invalid { name: "http_addr", .. })));
-        assert!(Settings::load_with_env(&Overrides::default(), env(&[("KEYWARD_BOOTSTRAP_ACCESS_KEY_ID", "x")])).is_err());
+        assert!(
+            Settings::load_with_env(&Overrides::default(), env(&[("KEYWARD_BOOTSTRAP_ACCESS_KEY_ID", "x")])).is_err()
+        );
     }
 
     #[test]

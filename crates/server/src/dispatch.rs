@@ -38,7 +38,10 @@ pub async fn dispatch(action: &str, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         "GetKmsInstanceQuotaInfos" => actions::get_kms_instance_quota_infos::handle(ctx).await,
         other => Err(ApiError::with_message(
             codes::INVALID_ACTION,
-            format!("Specified api \"{}\" is not found, please check your url and method.", other.chars().take(64).collect::<String>()),
+            format!(
+                "Specified api \"{}\" is not found, please check your url and method.",
+                other.chars().take(64).collect::<String>()
+            ),
         )),
     }
 }

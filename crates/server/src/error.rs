@@ -31,21 +31,29 @@ impl ApiError {
 
     /// `InvalidParameter` naming the parameter.
     pub fn invalid(name: &str, detail: impl std::fmt::Display) -> Self {
-        Self::with_message(codes::INVALID_PARAMETER, format!("The specified parameter \"{name}\" is not valid. {detail}"))
+        Self::with_message(
+            codes::INVALID_PARAMETER,
+            format!("The specified parameter \"{name}\" is not valid. {detail}"),
+        )
     }
 
     /// `InternalFailure`; `detail` goes to the log only.
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self { code: codes::INTERNAL_FAILURE, message: codes::INTERNAL_FAILURE.message.into(), log_detail: Some(detail.into()) }
+        Self {
+            code: codes::INTERNAL_FAILURE,
+            message: codes::INTERNAL_FAILURE.message.into(),
+            log_detail: Some(detail.into()),
+        }
     }
 }
 
 impl From<ParamError> for ApiError {
     fn from(e: ParamError) -> Self {
         match e {
-            ParamError::Missing(name) => {
-                Self::with_message(codes::MISSING_PARAMETER, format!("The parameter \"{name}\" is needed but not provided."))
-            }
+            ParamError::Missing(name) => Self::with_message(
+                codes::MISSING_PARAMETER,
+                format!("The parameter \"{name}\" is needed but not provided."),
+            ),
             ParamError::Invalid { name, detail } => Self::invalid(&name, detail),
         }
     }
@@ -82,7 +90,9 @@ impl From<Error> for ApiError {
             Error::LimitExceeded(m) => Self::with_message(codes::LIMIT_EXCEEDED, m),
             Error::AccessKeyNotFound => Self::new(codes::INVALID_ACCESS_KEY_ID),
             Error::AccessKeyDisabled => Self::new(codes::FORBIDDEN_ACCESS_KEY),
-            Error::AlreadyExists(what) => Self::with_message(codes::RESOURCE_EXIST, format!("The {what} already exists.")),
+            Error::AlreadyExists(what) => {
+                Self::with_message(codes::RESOURCE_EXIST, format!("The {what} already exists."))
+            }
             Error::Internal(detail) => Self::internal(detail),
         }
     }

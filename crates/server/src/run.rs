@@ -26,7 +26,10 @@ pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
         println!("keyward: generated a root key (keep it safe; without it the data cannot be read)");
     }
     if let Some((id, secret)) = &opened.new_admin_key {
-        println!("keyward: generated the admin AccessKey (shown once, also written to {}):", settings.credentials_file().display());
+        println!(
+            "keyward: generated the admin AccessKey (shown once, also written to {}):",
+            settings.credentials_file().display()
+        );
         println!("  ALIBABA_CLOUD_ACCESS_KEY_ID={id}");
         println!("  ALIBABA_CLOUD_ACCESS_KEY_SECRET={}", String::from_utf8_lossy(secret.expose()));
     }
@@ -42,16 +45,20 @@ pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
     }
     if let Some(addr) = settings.https_addr {
         let files = tls::prepare(&settings.tls, Some(addr)).context("cannot prepare the TLS certificate")?;
-        let config = RustlsConfig::from_pem_file(&files.cert, &files.key)
-            .await
-            .with_context(|| format!("cannot load TLS certificate {} / key {}", files.cert.display(), files.key.display()))?;
+        let config = RustlsConfig::from_pem_file(&files.cert, &files.key).await.with_context(|| {
+            format!("cannot load TLS certificate {} / key {}", files.cert.display(), files.key.display())
+        })?;
         let listener = bind(addr)?;
         println!("keyward: listening https {}", listener.local_addr()?);
         if let Some(ca) = &files.ca {
-            println!("keyward: HTTPS certificate issued by the local CA {} (give it to clients as their CA file)", ca.display());
+            println!(
+                "keyward: HTTPS certificate issued by the local CA {} (give it to clients as their CA file)",
+                ca.display()
+            );
         }
-        let server =
-            axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone()).serve(app.clone().into_make_service());
+        let server = axum_server::from_tcp_rustls(listener, config)?
+            .handle(handle.clone())
+            .serve(app.clone().into_make_service());
         servers.push(tokio::spawn(server));
     }
     tokio::spawn(deletion_job(kms, settings.deletion_sweep));

@@ -29,7 +29,8 @@ pub fn prepare(source: &TlsSource, https_addr: Option<SocketAddr>) -> anyhow::Re
     match source {
         TlsSource::Files { cert, key } => Ok(TlsFiles { cert: cert.clone(), key: key.clone(), ca: None }),
         TlsSource::LocalCa(dir) => {
-            let files = TlsFiles { cert: dir.join("server.pem"), key: dir.join("server.key"), ca: Some(dir.join("ca.pem")) };
+            let files =
+                TlsFiles { cert: dir.join("server.pem"), key: dir.join("server.key"), ca: Some(dir.join("ca.pem")) };
             if !(files.cert.exists() && files.key.exists() && dir.join("ca.pem").exists()) {
                 generate_local_ca(dir, https_addr)?;
             }
@@ -47,7 +48,8 @@ fn generate_local_ca(dir: &Path, https_addr: Option<SocketAddr>) -> anyhow::Resu
     dn.push(DnType::OrganizationName, "keyward");
     ca_params.distinguished_name = dn;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca_params.key_usages =
+        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let ca_cert = ca_params.self_signed(&ca_key)?;
 
     let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];

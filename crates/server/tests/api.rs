@@ -89,7 +89,8 @@ fn v1_request(method: &str, action: &str, params: &[(&str, &str)], secret: &str,
     let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, format!("{secret}&").as_bytes());
     let sig = base64::engine::general_purpose::STANDARD.encode(hmac::sign(&key, sts.as_bytes()).as_ref());
     common.push(("Signature".into(), sig));
-    let enc = |v: &[(String, String)]| v.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
+    let enc =
+        |v: &[(String, String)]| v.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
     if in_body {
         Request::builder()
             .method(method)
@@ -180,7 +181,8 @@ async fn create_and_describe_every_spec() {
     assert_eq!(rotating["KeyMetadata"]["AutomaticRotation"], "Enabled");
     assert_eq!(rotating["KeyMetadata"]["RotationInterval"], "2592000s");
     assert!(is_wire_time(&rotating["KeyMetadata"]["NextRotationDate"]));
-    err(&h, "CreateKey", &[("EnableAutomaticRotation", "true"), ("RotationInterval", "1d")], 400, "InvalidParameter").await;
+    err(&h, "CreateKey", &[("EnableAutomaticRotation", "true"), ("RotationInterval", "1d")], 400, "InvalidParameter")
+        .await;
 }
 
 #[tokio::test]
@@ -191,7 +193,8 @@ async fn external_keys_and_instances() {
     assert_eq!(v["KeyMetadata"]["MaterialExpireTime"], "");
     let id = v["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
     err(&h, "EnableKey", &[("KeyId", &id)], 409, "Rejected.StateModifiedFailed").await;
-    err(&h, "CreateKey", &[("Origin", "EXTERNAL"), ("KeySpec", "RSA_2048")], 400, "Rejected.UnsupportedOperation").await;
+    err(&h, "CreateKey", &[("Origin", "EXTERNAL"), ("KeySpec", "RSA_2048")], 400, "Rejected.UnsupportedOperation")
+        .await;
     err(&h, "CreateKey", &[("DKMSInstanceId", "kst-missing")], 403, "Forbidden.DKMSInstanceNotFound").await;
 
     let inst = h.kms.create_instance(keyward_core::model::InstanceKind::Software, None, 1000, 2).await.unwrap();
@@ -205,7 +208,10 @@ async fn external_keys_and_instances() {
     let l = ok(&h, "ListKmsInstances", &[]).await;
     assert_eq!(l["TotalCount"], 1);
     assert_eq!(l["KmsInstances"]["KmsInstance"][0]["KmsInstanceId"], iid);
-    assert_eq!(l["KmsInstances"]["KmsInstance"][0]["KmsInstanceArn"], format!("acs:kms:cn-hangzhou:1000000000000000:keystore/{iid}"));
+    assert_eq!(
+        l["KmsInstances"]["KmsInstance"][0]["KmsInstanceArn"],
+        format!("acs:kms:cn-hangzhou:1000000000000000:keystore/{iid}")
+    );
     let g = ok(&h, "GetKmsInstance", &[("KmsInstanceId", iid)]).await;
     assert_eq!(g["KmsInstance"]["InstanceId"], iid);
     assert_eq!(g["KmsInstance"]["Spec"], 1000);
@@ -231,10 +237,29 @@ async fn state_machine_and_deletion() {
     err(&h, "ScheduleKeyDeletion", &[("KeyId", &id), ("PendingWindowInDays", "6")], 400, "InvalidParameter").await;
     err(&h, "ScheduleKeyDeletion", &[("KeyId", &id), ("PendingWindowInDays", "seven")], 400, "InvalidParameter").await;
 
-    ok(&h, "SetDeletionProtection", &[("ProtectedResourceArn", &h.kms.key_arn(&id)), ("EnableDeletionProtection", "true"), ("DeletionProtectionDescription", "prod")]).await;
+    ok(
+        &h,
+        "SetDeletionProtection",
+        &[
+            ("ProtectedResourceArn", &h.kms.key_arn(&id)),
+            ("EnableDeletionProtection", "true"),
+            ("DeletionProtectionDescription", "prod"),
+        ],
+    )
+    .await;
     let d = ok(&h, "DescribeKey", &key).await;
-    assert_eq!((d["KeyMetadata"]["DeletionProtection"].as_str(), d["KeyMetadata"]["DeletionProtectionDescription"].as_str()), (Some("Enabled"), Some("prod")));
-    err(&h, "ScheduleKeyDeletion", &[("KeyId", &id), ("PendingWindowInDays", "7")], 400, "Rejected.UnsupportedOperation").await;
+    assert_eq!(
+        (d["KeyMetadata"]["DeletionProtection"].as_str(), d["KeyMetadata"]["DeletionProtectionDescription"].as_str()),
+        (Some("Enabled"), Some("prod"))
+    );
+    err(
+        &h,
+        "ScheduleKeyDeletion",
+        &[("KeyId", &id), ("PendingWindowInDays", "7")],
+        400,
+        "Rejected.UnsupportedOperation",
+    )
+    .await;
     ok(&h, "SetDeletionProtection", &[("KeyId", &id), ("EnableDeletionProtection", "False")]).await;
 
     ok(&h, "ScheduleKeyDeletion", &[("KeyId", &id), ("PendingWindowInDays", "7")]).await;
@@ -244,7 +269,14 @@ async fn state_machine_and_deletion() {
     assert!((delete_at - Kms::now() - 7 * 86_400).abs() < 120);
     err(&h, "EnableKey", &key, 409, "Rejected.StateModifiedFailed").await;
     err(&h, "DisableKey", &key, 409, "Rejected.StateModifiedFailed").await;
-    err(&h, "ScheduleKeyDeletion", &[("KeyId", &id), ("PendingWindowInDays", "7")], 409, "Rejected.StateModifiedFailed").await;
+    err(
+        &h,
+        "ScheduleKeyDeletion",
+        &[("KeyId", &id), ("PendingWindowInDays", "7")],
+        409,
+        "Rejected.StateModifiedFailed",
+    )
+    .await;
     ok(&h, "CancelKeyDeletion", &key).await;
     let d = ok(&h, "DescribeKey", &key).await;
     assert_eq!(d["KeyMetadata"]["KeyState"], "Enabled");
@@ -269,7 +301,10 @@ async fn list_keys_paging_and_filters() {
     }
     let ec = ok(&h, "CreateKey", &[("KeySpec", "EC_P256")]).await;
     let l = ok(&h, "ListKeys", &[("PageSize", "3")]).await;
-    assert_eq!((l["TotalCount"].as_u64(), l["PageSize"].as_u64(), l["PageNumber"].as_u64()), (Some(4), Some(3), Some(1)));
+    assert_eq!(
+        (l["TotalCount"].as_u64(), l["PageSize"].as_u64(), l["PageNumber"].as_u64()),
+        (Some(4), Some(3), Some(1))
+    );
     assert_eq!(l["Keys"]["Key"].as_array().unwrap().len(), 3);
     let l2 = ok(&h, "ListKeys", &[("PageSize", "3"), ("PageNumber", "2")]).await;
     assert_eq!(l2["Keys"]["Key"].as_array().unwrap().len(), 1);
@@ -296,7 +331,8 @@ async fn service_actions() {
 async fn v1_signatures_get_post_and_form_body() {
     let h = harness().await;
     for (method, in_body) in [("GET", false), ("POST", false), ("POST", true)] {
-        let (s, v) = send(&h, v1_request(method, "CreateKey", &[("Description", "v1 key: a+b c/d*e~")], SECRET, in_body)).await;
+        let (s, v) =
+            send(&h, v1_request(method, "CreateKey", &[("Description", "v1 key: a+b c/d*e~")], SECRET, in_body)).await;
         assert_eq!(s, StatusCode::OK, "{method} body={in_body}: {v}");
         assert_eq!(v["KeyMetadata"]["Description"], "v1 key: a+b c/d*e~");
     }
@@ -321,7 +357,8 @@ async fn authentication_failures() {
     assert_eq!((s.as_u16(), v["Code"].as_str()), (400, Some("SignatureNonceUsed")));
     // Stale and future timestamps.
     for t in [Kms::now() - 16 * 60, Kms::now() + 16 * 60] {
-        let (s, v) = send(&h, acs3_request("DescribeRegions", &[], SECRET, &keyward_protocol::time::format(t), &nonce())).await;
+        let (s, v) =
+            send(&h, acs3_request("DescribeRegions", &[], SECRET, &keyward_protocol::time::format(t), &nonce())).await;
         assert_eq!((s.as_u16(), v["Code"].as_str()), (400, Some("IllegalTimestamp")));
     }
     // Unknown and disabled AccessKeys.
@@ -339,7 +376,9 @@ async fn authentication_failures() {
     let (s, v) = send(&h, req).await;
     assert_eq!((s.as_u16(), v["Code"].as_str()), (404, Some("InvalidAccessKeyId.NotFound")));
     // Unsigned, tampered, malformed.
-    let (s, v) = send(&h, Request::builder().uri("/?Action=DescribeRegions&Version=2016-01-20").body(Body::empty()).unwrap()).await;
+    let (s, v) =
+        send(&h, Request::builder().uri("/?Action=DescribeRegions&Version=2016-01-20").body(Body::empty()).unwrap())
+            .await;
     assert_eq!(s.as_u16(), 400, "{v}");
     let mut req = acs3_request("DescribeRegions", &[], SECRET, &now(), &nonce());
     req.headers_mut().insert("x-acs-action", "CreateKey".parse().unwrap());
@@ -379,7 +418,7 @@ async fn protocol_errors_are_json_and_never_5xx() {
         let len = (seed % 64) as usize;
         let junk: String = (0..len).map(|i| char::from(b"%=&+aZ09:/,"[((seed >> (i % 50)) % 11) as usize])).collect();
         let req = Request::builder()
-            .method(if seed % 2 == 0 { "GET" } else { "POST" })
+            .method(if seed.is_multiple_of(2) { "GET" } else { "POST" })
             .uri(format!("/?{junk}"))
             .header("authorization", format!("ACS3-HMAC-SHA256 {junk}"))
             .body(Body::from(junk.clone()))
@@ -418,7 +457,8 @@ async fn database_files_hold_no_plaintext_key_material() {
         let id = v["KeyMetadata"]["KeyId"].as_str().unwrap();
         for ver in h.kms.store().list_key_versions(id).await.unwrap() {
             let aad = format!("{id}/{}", ver.version_id);
-            let plain = h.kms.barrier().open(RecordKind::KeyMaterial, &aad, ver.sealed_material.as_ref().unwrap()).unwrap();
+            let plain =
+                h.kms.barrier().open(RecordKind::KeyMaterial, &aad, ver.sealed_material.as_ref().unwrap()).unwrap();
             // For PKCS#8 material, search for the 32-byte window in the middle: any leak of the
             // private key would contain it.
             let m = plain.expose();
@@ -434,7 +474,11 @@ async fn database_files_hold_no_plaintext_key_material() {
         let bytes = std::fs::read(&path).unwrap();
         scanned += bytes.len();
         for s in &secrets {
-            assert!(!bytes.windows(s.len()).any(|w| w == s.as_slice()), "{} contains plaintext secret material", path.display());
+            assert!(
+                !bytes.windows(s.len()).any(|w| w == s.as_slice()),
+                "{} contains plaintext secret material",
+                path.display()
+            );
         }
     }
     assert!(scanned > 0, "the database files were scanned");

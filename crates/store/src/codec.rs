@@ -6,8 +6,8 @@
 //! [`StoreError::Corrupt`], as is a column whose value cannot be decoded to its Rust type.
 
 use keyward_core::model::{
-    AccessKeyRecord, DeletionProtection, InstanceKind, InstanceRecord, KeyRecord, KeySpec,
-    KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+    AccessKeyRecord, DeletionProtection, InstanceKind, InstanceRecord, KeyRecord, KeySpec, KeyState, KeyUsage,
+    KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
 };
 use keyward_core::store::StoreError;
 use sqlx::error::ErrorKind;
@@ -18,12 +18,8 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 /// [`StoreError::Backend`].
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {
-        sqlx::Error::Database(ref db) if db.kind() == ErrorKind::UniqueViolation => {
-            StoreError::AlreadyExists
-        }
-        sqlx::Error::ColumnDecode { index, source } => {
-            StoreError::Corrupt(format!("column {index}: {source}"))
-        }
+        sqlx::Error::Database(ref db) if db.kind() == ErrorKind::UniqueViolation => StoreError::AlreadyExists,
+        sqlx::Error::ColumnDecode { index, source } => StoreError::Corrupt(format!("column {index}: {source}")),
         other => StoreError::Backend(Box::new(other)),
     }
 }
@@ -44,11 +40,7 @@ where
 }
 
 /// Parses stored enum text with `parse`, or reports the row as corrupt.
-fn parse_enum<T>(
-    what: &str,
-    text: &str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> Result<T, StoreError> {
+fn parse_enum<T>(what: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, StoreError> {
     parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {text:?}")))
 }
 
@@ -72,11 +64,7 @@ where
         spec: parse_enum("key spec", &spec, KeySpec::parse)?,
         usage: parse_enum("key usage", &usage, KeyUsage::parse)?,
         origin: parse_enum("origin", &origin, Origin::parse)?,
-        protection_level: parse_enum(
-            "protection level",
-            &protection_level,
-            ProtectionLevel::parse,
-        )?,
+        protection_level: parse_enum("protection level", &protection_level, ProtectionLevel::parse)?,
         state: parse_enum("key state", &state, KeyState::parse)?,
         creation_date: col(row, "creation_date")?,
         delete_date: col(row, "delete_date")?,
@@ -122,10 +110,7 @@ where
     for<'a> &'a str: ColumnIndex<R>,
     String: Decode<'r, R::Database> + Type<R::Database>,
 {
-    Ok(Tag {
-        key: col(row, "tag_key")?,
-        value: col(row, "tag_value")?,
-    })
+    Ok(Tag { key: col(row, "tag_key")?, value: col(row, "tag_value")? })
 }
 
 /// Decodes a row of `instances`.
@@ -168,10 +153,7 @@ where
 }
 
 /// Checks that a new key's first version belongs to it.
-pub(crate) fn check_version_owner(
-    key: &KeyRecord,
-    version: Option<&KeyVersionRecord>,
-) -> Result<(), StoreError> {
+pub(crate) fn check_version_owner(key: &KeyRecord, version: Option<&KeyVersionRecord>) -> Result<(), StoreError> {
     match version {
         Some(v) if v.key_id != key.key_id => Err(StoreError::Corrupt(format!(
             "version {} names key {}, not the new key {}",

@@ -11,8 +11,8 @@
 //! against the same database, next to data from earlier runs.
 
 use keyward_core::model::{
-    AccessKeyRecord, DeletionProtection, InstanceKind, InstanceRecord, KeyRecord, KeySpec,
-    KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+    AccessKeyRecord, DeletionProtection, InstanceKind, InstanceRecord, KeyRecord, KeySpec, KeyState, KeyUsage,
+    KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
 };
 use keyward_core::store::{NewKey, Store, StoreError};
 
@@ -23,9 +23,7 @@ struct Ids {
 
 impl Ids {
     fn new() -> Self {
-        Self {
-            run: uuid::Uuid::new_v4().simple().to_string(),
-        }
+        Self { run: uuid::Uuid::new_v4().simple().to_string() }
     }
 
     /// An id unique to this run, named after `what`.
@@ -106,15 +104,8 @@ fn full_key(key_id: &str, instance_id: &str) -> KeyRecord {
         primary_version: Some("4a1b2c3d-0000-4000-8000-000000000001".to_owned()),
         last_rotation: Some(0),
         instance_id: Some(instance_id.to_owned()),
-        rotation: Rotation {
-            enabled: true,
-            interval_secs: Some(7 * 86_400),
-            next_rotation: Some(-1),
-        },
-        deletion_protection: DeletionProtection {
-            enabled: true,
-            description: "保护 protected".to_owned(),
-        },
+        rotation: Rotation { enabled: true, interval_secs: Some(7 * 86_400), next_rotation: Some(-1) },
+        deletion_protection: DeletionProtection { enabled: true, description: "保护 protected".to_owned() },
         creator: "acs:ram::1234567890:user/alice".to_owned(),
         revision: 5,
     }
@@ -130,10 +121,7 @@ fn version(key_id: &str, n: u32, material: Option<Vec<u8>>) -> KeyVersionRecord 
 }
 
 fn tag(key: &str, value: &str) -> Tag {
-    Tag {
-        key: key.to_owned(),
-        value: value.to_owned(),
-    }
+    Tag { key: key.to_owned(), value: value.to_owned() }
 }
 
 fn instance(instance_id: &str, key_quota: i64, creation_date: i64) -> InstanceRecord {
@@ -161,21 +149,12 @@ async fn create(
     tags: &[Tag],
     instance_quota: Option<i64>,
 ) -> Result<(), StoreError> {
-    store
-        .create_key(NewKey {
-            key,
-            version,
-            tags,
-            instance_quota,
-        })
-        .await
+    store.create_key(NewKey { key, version, tags, instance_quota }).await
 }
 
 /// Creates a key with no version, tags or quota; panics on failure.
 async fn create_plain(store: &dyn Store, key: &KeyRecord) {
-    create(store, key, None, &[], None)
-        .await
-        .expect("create_key");
+    create(store, key, None, &[], None).await.expect("create_key");
 }
 
 async fn get(store: &dyn Store, key_id: &str) -> Option<KeyRecord> {
@@ -186,45 +165,20 @@ async fn get(store: &dyn Store, key_id: &str) -> Option<KeyRecord> {
 
 async fn meta_put_if_absent(store: &dyn Store, ids: &Ids) {
     let name = ids.id("meta-canary");
-    assert_eq!(
-        store.get_meta(&name).await.expect("get_meta"),
-        None,
-        "absent meta"
-    );
+    assert_eq!(store.get_meta(&name).await.expect("get_meta"), None, "absent meta");
 
     let value = all_bytes();
-    assert!(
-        store
-            .put_meta_if_absent(&name, &value)
-            .await
-            .expect("put_meta"),
-        "first put writes"
-    );
-    assert_eq!(
-        store.get_meta(&name).await.expect("get_meta"),
-        Some(value.clone())
-    );
+    assert!(store.put_meta_if_absent(&name, &value).await.expect("put_meta"), "first put writes");
+    assert_eq!(store.get_meta(&name).await.expect("get_meta"), Some(value.clone()));
 
     assert!(
-        !store
-            .put_meta_if_absent(&name, b"other")
-            .await
-            .expect("put_meta"),
+        !store.put_meta_if_absent(&name, b"other").await.expect("put_meta"),
         "second put must report that nothing was written"
     );
-    assert_eq!(
-        store.get_meta(&name).await.expect("get_meta"),
-        Some(value),
-        "second put must not overwrite"
-    );
+    assert_eq!(store.get_meta(&name).await.expect("get_meta"), Some(value), "second put must not overwrite");
 
     let empty = ids.id("meta-empty");
-    assert!(
-        store
-            .put_meta_if_absent(&empty, b"")
-            .await
-            .expect("put_meta")
-    );
+    assert!(store.put_meta_if_absent(&empty, b"").await.expect("put_meta"));
     assert_eq!(
         store.get_meta(&empty).await.expect("get_meta"),
         Some(Vec::new()),
@@ -239,27 +193,12 @@ async fn key_round_trip_all_fields(store: &dyn Store, ids: &Ids) {
     let key = full_key(&ids.id("rt-full"), &inst);
     let v = version(&key.key_id, 1, Some(all_bytes()));
     let tags = [tag("env", "prod"), tag("owner", "李雷"), tag("empty", "")];
-    create(store, &key, Some(&v), &tags, None)
-        .await
-        .expect("create_key");
+    create(store, &key, Some(&v), &tags, None).await.expect("create_key");
 
+    assert_eq!(get(store, &key.key_id).await, Some(key.clone()), "every field round-trips");
+    assert_eq!(store.list_key_versions(&key.key_id).await.expect("list_key_versions"), vec![v]);
     assert_eq!(
-        get(store, &key.key_id).await,
-        Some(key.clone()),
-        "every field round-trips"
-    );
-    assert_eq!(
-        store
-            .list_key_versions(&key.key_id)
-            .await
-            .expect("list_key_versions"),
-        vec![v]
-    );
-    assert_eq!(
-        store
-            .list_key_tags(&key.key_id)
-            .await
-            .expect("list_key_tags"),
+        store.list_key_tags(&key.key_id).await.expect("list_key_tags"),
         vec![tag("empty", ""), tag("env", "prod"), tag("owner", "李雷")]
     );
 }
@@ -267,30 +206,10 @@ async fn key_round_trip_all_fields(store: &dyn Store, ids: &Ids) {
 async fn key_round_trip_optional_fields_absent(store: &dyn Store, ids: &Ids) {
     let key = minimal_key(&ids.id("rt-minimal"));
     create_plain(store, &key).await;
-    assert_eq!(
-        get(store, &key.key_id).await,
-        Some(key.clone()),
-        "None fields stay None"
-    );
-    assert!(
-        store
-            .list_key_versions(&key.key_id)
-            .await
-            .expect("versions")
-            .is_empty()
-    );
-    assert!(
-        store
-            .list_key_tags(&key.key_id)
-            .await
-            .expect("tags")
-            .is_empty()
-    );
-    assert_eq!(
-        get(store, &ids.id("rt-never-created")).await,
-        None,
-        "unknown key"
-    );
+    assert_eq!(get(store, &key.key_id).await, Some(key.clone()), "None fields stay None");
+    assert!(store.list_key_versions(&key.key_id).await.expect("versions").is_empty());
+    assert!(store.list_key_tags(&key.key_id).await.expect("tags").is_empty());
+    assert_eq!(get(store, &ids.id("rt-never-created")).await, None, "unknown key");
 }
 
 async fn key_round_trip_every_enum_variant(store: &dyn Store, ids: &Ids) {
@@ -306,11 +225,7 @@ async fn key_round_trip_every_enum_variant(store: &dyn Store, ids: &Ids) {
         key.origin = origins[(i / 2) % origins.len()];
         key.protection_level = levels[(i / 4) % levels.len()];
         create_plain(store, &key).await;
-        assert_eq!(
-            get(store, &key.key_id).await,
-            Some(key),
-            "enum variant combination {i}"
-        );
+        assert_eq!(get(store, &key.key_id).await, Some(key), "enum variant combination {i}");
     }
 }
 
@@ -320,79 +235,34 @@ async fn key_version_material_variants(store: &dyn Store, ids: &Ids) {
     pending.origin = Origin::External;
     pending.state = KeyState::PendingImport;
     let v_none = version(&pending.key_id, 1, None);
-    create(store, &pending, Some(&v_none), &[], None)
-        .await
-        .expect("create_key");
-    assert_eq!(
-        store
-            .list_key_versions(&pending.key_id)
-            .await
-            .expect("versions"),
-        vec![v_none]
-    );
+    create(store, &pending, Some(&v_none), &[], None).await.expect("create_key");
+    assert_eq!(store.list_key_versions(&pending.key_id).await.expect("versions"), vec![v_none]);
 
     // Empty material is present, not absent.
     let key = minimal_key(&ids.id("mat-empty"));
     let v_empty = version(&key.key_id, 2, Some(Vec::new()));
-    create(store, &key, Some(&v_empty), &[], None)
-        .await
-        .expect("create_key");
-    assert_eq!(
-        store
-            .list_key_versions(&key.key_id)
-            .await
-            .expect("versions"),
-        vec![v_empty]
-    );
+    create(store, &key, Some(&v_empty), &[], None).await.expect("create_key");
+    assert_eq!(store.list_key_versions(&key.key_id).await.expect("versions"), vec![v_empty]);
 
     // Large material.
     let key = minimal_key(&ids.id("mat-large"));
     let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
     let v_big = version(&key.key_id, 3, Some(big));
-    create(store, &key, Some(&v_big), &[], None)
-        .await
-        .expect("create_key");
-    assert_eq!(
-        store
-            .list_key_versions(&key.key_id)
-            .await
-            .expect("versions"),
-        vec![v_big]
-    );
+    create(store, &key, Some(&v_big), &[], None).await.expect("create_key");
+    assert_eq!(store.list_key_versions(&key.key_id).await.expect("versions"), vec![v_big]);
 }
 
 async fn key_tags_sorted_by_key(store: &dyn Store, ids: &Ids) {
     let key = minimal_key(&ids.id("tags-order"));
-    let tags = [
-        tag("zeta", "1"),
-        tag("alpha", "2"),
-        tag("Mid", "3"),
-        tag("beta", ""),
-        tag("a", "5"),
-    ];
-    create(store, &key, None, &tags, None)
-        .await
-        .expect("create_key");
+    let tags = [tag("zeta", "1"), tag("alpha", "2"), tag("Mid", "3"), tag("beta", ""), tag("a", "5")];
+    create(store, &key, None, &tags, None).await.expect("create_key");
     // Byte order: uppercase before lowercase, a prefix before its extensions.
     assert_eq!(
-        store
-            .list_key_tags(&key.key_id)
-            .await
-            .expect("list_key_tags"),
-        vec![
-            tag("Mid", "3"),
-            tag("a", "5"),
-            tag("alpha", "2"),
-            tag("beta", ""),
-            tag("zeta", "1")
-        ]
+        store.list_key_tags(&key.key_id).await.expect("list_key_tags"),
+        vec![tag("Mid", "3"), tag("a", "5"), tag("alpha", "2"), tag("beta", ""), tag("zeta", "1")]
     );
     assert!(
-        store
-            .list_key_tags(&ids.id("tags-unknown"))
-            .await
-            .expect("list_key_tags")
-            .is_empty(),
+        store.list_key_tags(&ids.id("tags-unknown")).await.expect("list_key_tags").is_empty(),
         "tags of an unknown key"
     );
 }
@@ -400,32 +270,18 @@ async fn key_tags_sorted_by_key(store: &dyn Store, ids: &Ids) {
 async fn create_key_duplicate_is_already_exists(store: &dyn Store, ids: &Ids) {
     let key = minimal_key(&ids.id("dup"));
     let v1 = version(&key.key_id, 1, Some(vec![1, 2, 3]));
-    create(store, &key, Some(&v1), &[tag("a", "1")], None)
-        .await
-        .expect("create_key");
+    create(store, &key, Some(&v1), &[tag("a", "1")], None).await.expect("create_key");
 
     let mut other = key.clone();
     other.description = "second".to_owned();
     let v2 = version(&key.key_id, 2, Some(vec![4]));
     let err = create(store, &other, Some(&v2), &[tag("b", "2")], None).await;
-    assert!(
-        matches!(err, Err(StoreError::AlreadyExists)),
-        "duplicate key id: {err:?}"
-    );
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate key id: {err:?}");
 
     // The failed creation left the original untouched.
     assert_eq!(get(store, &key.key_id).await, Some(key.clone()));
-    assert_eq!(
-        store
-            .list_key_versions(&key.key_id)
-            .await
-            .expect("versions"),
-        vec![v1]
-    );
-    assert_eq!(
-        store.list_key_tags(&key.key_id).await.expect("tags"),
-        vec![tag("a", "1")]
-    );
+    assert_eq!(store.list_key_versions(&key.key_id).await.expect("versions"), vec![v1]);
+    assert_eq!(store.list_key_tags(&key.key_id).await.expect("tags"), vec![tag("a", "1")]);
 }
 
 // --- keys: optimistic concurrency ---
@@ -441,29 +297,13 @@ async fn update_key_bumps_revision_and_replaces_fields(store: &dyn Store, ids: &
     store.update_key(&changed).await.expect("update_key");
     let stored = get(store, &original.key_id).await.expect("key exists");
     assert_eq!(stored.revision, original.revision + 1, "revision bumped");
-    assert_eq!(
-        stored,
-        KeyRecord {
-            revision: original.revision + 1,
-            ..changed
-        },
-        "fields replaced"
-    );
+    assert_eq!(stored, KeyRecord { revision: original.revision + 1, ..changed }, "fields replaced");
 
     // Some -> None again.
-    let back = KeyRecord {
-        revision: stored.revision,
-        ..original.clone()
-    };
+    let back = KeyRecord { revision: stored.revision, ..original.clone() };
     store.update_key(&back).await.expect("update_key");
     let stored = get(store, &original.key_id).await.expect("key exists");
-    assert_eq!(
-        stored,
-        KeyRecord {
-            revision: original.revision + 2,
-            ..original
-        }
-    );
+    assert_eq!(stored, KeyRecord { revision: original.revision + 2, ..original });
 }
 
 async fn update_key_stale_revision_conflicts(store: &dyn Store, ids: &Ids) {
@@ -477,37 +317,19 @@ async fn update_key_stale_revision_conflicts(store: &dyn Store, ids: &Ids) {
     let mut second = key.clone();
     second.description = "lost update".to_owned();
     let err = store.update_key(&second).await;
-    assert!(
-        matches!(err, Err(StoreError::Conflict)),
-        "stale revision: {err:?}"
-    );
+    assert!(matches!(err, Err(StoreError::Conflict)), "stale revision: {err:?}");
 
     let stored = get(store, &key.key_id).await.expect("key exists");
-    assert_eq!(
-        stored,
-        KeyRecord {
-            revision: key.revision + 1,
-            ..first
-        }
-    );
+    assert_eq!(stored, KeyRecord { revision: key.revision + 1, ..first });
 
     // A revision from the future conflicts too.
-    let ahead = KeyRecord {
-        revision: stored.revision + 5,
-        ..stored.clone()
-    };
-    assert!(matches!(
-        store.update_key(&ahead).await,
-        Err(StoreError::Conflict)
-    ));
+    let ahead = KeyRecord { revision: stored.revision + 5, ..stored.clone() };
+    assert!(matches!(store.update_key(&ahead).await, Err(StoreError::Conflict)));
 
     // Re-reading and retrying succeeds.
     let mut retry = stored.clone();
     retry.description = "after re-read".to_owned();
-    store
-        .update_key(&retry)
-        .await
-        .expect("update with current revision");
+    store.update_key(&retry).await.expect("update with current revision");
     let stored = get(store, &key.key_id).await.expect("key exists");
     assert_eq!(stored.revision, key.revision + 2);
     assert_eq!(stored.description, "after re-read");
@@ -516,29 +338,15 @@ async fn update_key_stale_revision_conflicts(store: &dyn Store, ids: &Ids) {
 async fn update_key_missing_or_deleted_conflicts(store: &dyn Store, ids: &Ids) {
     let never = minimal_key(&ids.id("upd-never"));
     let err = store.update_key(&never).await;
-    assert!(
-        matches!(err, Err(StoreError::Conflict)),
-        "update of unknown key: {err:?}"
-    );
-    assert_eq!(
-        get(store, &never.key_id).await,
-        None,
-        "update must not create"
-    );
+    assert!(matches!(err, Err(StoreError::Conflict)), "update of unknown key: {err:?}");
+    assert_eq!(get(store, &never.key_id).await, None, "update must not create");
 
     let key = minimal_key(&ids.id("upd-deleted"));
     create_plain(store, &key).await;
     assert!(store.delete_key(&key.key_id).await.expect("delete_key"));
     let err = store.update_key(&key).await;
-    assert!(
-        matches!(err, Err(StoreError::Conflict)),
-        "update of deleted key: {err:?}"
-    );
-    assert_eq!(
-        get(store, &key.key_id).await,
-        None,
-        "update must not resurrect"
-    );
+    assert!(matches!(err, Err(StoreError::Conflict)), "update of deleted key: {err:?}");
+    assert_eq!(get(store, &key.key_id).await, None, "update must not resurrect");
 }
 
 // --- keys: deletion ---
@@ -548,89 +356,30 @@ async fn delete_key_cascades(store: &dyn Store, ids: &Ids) {
     let mut key = minimal_key(&ids.id("del"));
     key.instance_id = Some(inst.clone());
     let v = version(&key.key_id, 1, Some(vec![9; 48]));
-    create(store, &key, Some(&v), &[tag("a", "1"), tag("b", "2")], None)
-        .await
-        .expect("create");
-    assert_eq!(
-        store
-            .count_instance_key_versions(&inst)
-            .await
-            .expect("count"),
-        1
-    );
+    create(store, &key, Some(&v), &[tag("a", "1"), tag("b", "2")], None).await.expect("create");
+    assert_eq!(store.count_instance_key_versions(&inst).await.expect("count"), 1);
 
-    assert!(
-        store.delete_key(&key.key_id).await.expect("delete_key"),
-        "existed"
-    );
+    assert!(store.delete_key(&key.key_id).await.expect("delete_key"), "existed");
     assert_eq!(get(store, &key.key_id).await, None);
-    assert!(
-        store
-            .list_key_versions(&key.key_id)
-            .await
-            .expect("versions")
-            .is_empty()
-    );
-    assert!(
-        store
-            .list_key_tags(&key.key_id)
-            .await
-            .expect("tags")
-            .is_empty()
-    );
-    assert_eq!(
-        store
-            .count_instance_key_versions(&inst)
-            .await
-            .expect("count"),
-        0
-    );
-    assert!(
-        !store.delete_key(&key.key_id).await.expect("delete_key"),
-        "already gone"
-    );
-    assert!(
-        !store
-            .delete_key(&ids.id("del-never"))
-            .await
-            .expect("delete_key"),
-        "never existed"
-    );
+    assert!(store.list_key_versions(&key.key_id).await.expect("versions").is_empty());
+    assert!(store.list_key_tags(&key.key_id).await.expect("tags").is_empty());
+    assert_eq!(store.count_instance_key_versions(&inst).await.expect("count"), 0);
+    assert!(!store.delete_key(&key.key_id).await.expect("delete_key"), "already gone");
+    assert!(!store.delete_key(&ids.id("del-never")).await.expect("delete_key"), "never existed");
 
     // The id can be reused, and nothing of the old key comes back.
     let v2 = version(&key.key_id, 2, None);
-    create(store, &key, Some(&v2), &[tag("c", "3")], None)
-        .await
-        .expect("re-create");
-    assert_eq!(
-        store
-            .list_key_versions(&key.key_id)
-            .await
-            .expect("versions"),
-        vec![v2]
-    );
-    assert_eq!(
-        store.list_key_tags(&key.key_id).await.expect("tags"),
-        vec![tag("c", "3")]
-    );
+    create(store, &key, Some(&v2), &[tag("c", "3")], None).await.expect("re-create");
+    assert_eq!(store.list_key_versions(&key.key_id).await.expect("versions"), vec![v2]);
+    assert_eq!(store.list_key_tags(&key.key_id).await.expect("tags"), vec![tag("c", "3")]);
 }
 
 async fn keys_due_for_deletion_selects_due_pending_keys(store: &dyn Store, ids: &Ids) {
     let now = 1_800_000_000;
     let cases = [
-        (
-            "due-past",
-            KeyState::PendingDeletion,
-            Some(now - 86_400),
-            true,
-        ),
+        ("due-past", KeyState::PendingDeletion, Some(now - 86_400), true),
         ("due-now", KeyState::PendingDeletion, Some(now), true),
-        (
-            "due-future",
-            KeyState::PendingDeletion,
-            Some(now + 1),
-            false,
-        ),
+        ("due-future", KeyState::PendingDeletion, Some(now + 1), false),
         ("due-no-date", KeyState::PendingDeletion, None, false),
         ("due-enabled", KeyState::Enabled, Some(now - 10), false),
         ("due-disabled", KeyState::Disabled, Some(now - 10), false),
@@ -663,17 +412,10 @@ async fn keys_due_for_deletion_selects_due_pending_keys(store: &dyn Store, ids: 
     late.state = KeyState::PendingDeletion;
     late.delete_date = Some(now - 1);
     store.update_key(&late).await.expect("update_key");
-    let due = store
-        .keys_due_for_deletion(now)
-        .await
-        .expect("keys_due_for_deletion");
+    let due = store.keys_due_for_deletion(now).await.expect("keys_due_for_deletion");
     assert!(due.contains(&late.key_id), "updated key is due");
     assert!(
-        !store
-            .keys_due_for_deletion(now - 2)
-            .await
-            .expect("due")
-            .contains(&late.key_id),
+        !store.keys_due_for_deletion(now - 2).await.expect("due").contains(&late.key_id),
         "not due before its date"
     );
 }
@@ -683,39 +425,20 @@ async fn keys_due_for_deletion_selects_due_pending_keys(store: &dyn Store, ids: 
 async fn count_instance_key_versions_counts_per_instance(store: &dyn Store, ids: &Ids) {
     let a = ids.id("count-a");
     let b = ids.id("count-b");
-    for (i, (inst, with_version)) in [(&a, true), (&a, true), (&a, false), (&b, true)]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, (inst, with_version)) in [(&a, true), (&a, true), (&a, false), (&b, true)].into_iter().enumerate() {
         let mut key = minimal_key(&ids.id(&format!("count-key-{i}")));
         key.instance_id = Some(inst.clone());
         let v = version(&key.key_id, 1, Some(vec![1]));
-        create(store, &key, with_version.then_some(&v), &[], None)
-            .await
-            .expect("create_key");
+        create(store, &key, with_version.then_some(&v), &[], None).await.expect("create_key");
     }
     // A default key (no instance) counts nowhere.
     let default_key = minimal_key(&ids.id("count-default"));
     let v = version(&default_key.key_id, 1, Some(vec![1]));
-    create(store, &default_key, Some(&v), &[], None)
-        .await
-        .expect("create_key");
+    create(store, &default_key, Some(&v), &[], None).await.expect("create_key");
 
-    assert_eq!(
-        store.count_instance_key_versions(&a).await.expect("count"),
-        2
-    );
-    assert_eq!(
-        store.count_instance_key_versions(&b).await.expect("count"),
-        1
-    );
-    assert_eq!(
-        store
-            .count_instance_key_versions(&ids.id("count-none"))
-            .await
-            .expect("count"),
-        0
-    );
+    assert_eq!(store.count_instance_key_versions(&a).await.expect("count"), 2);
+    assert_eq!(store.count_instance_key_versions(&b).await.expect("count"), 1);
+    assert_eq!(store.count_instance_key_versions(&ids.id("count-none")).await.expect("count"), 0);
 }
 
 async fn quota_enforced_and_nothing_written_on_failure(store: &dyn Store, ids: &Ids) {
@@ -733,110 +456,49 @@ async fn quota_enforced_and_nothing_written_on_failure(store: &dyn Store, ids: &
     create(store, &k1, Some(&v1), &[], q).await.expect("1 of 2");
     let k2 = key_in("quota-2");
     let v2 = version(&k2.key_id, 1, Some(vec![2]));
-    create(store, &k2, Some(&v2), &[tag("t", "v")], q)
-        .await
-        .expect("2 of 2");
-    assert_eq!(
-        store
-            .count_instance_key_versions(&inst.instance_id)
-            .await
-            .expect("count"),
-        2
-    );
+    create(store, &k2, Some(&v2), &[tag("t", "v")], q).await.expect("2 of 2");
+    assert_eq!(store.count_instance_key_versions(&inst.instance_id).await.expect("count"), 2);
 
     // Full: a key with a version and a key without one (it still needs a unit) both fail.
     let k3 = key_in("quota-3");
     let v3 = version(&k3.key_id, 1, Some(vec![3]));
     let err = create(store, &k3, Some(&v3), &[tag("t", "v")], q).await;
-    assert!(
-        matches!(err, Err(StoreError::QuotaExceeded)),
-        "over quota: {err:?}"
-    );
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "over quota: {err:?}");
     let k4 = key_in("quota-4");
     let err = create(store, &k4, None, &[tag("t", "v")], q).await;
-    assert!(
-        matches!(err, Err(StoreError::QuotaExceeded)),
-        "over quota without version: {err:?}"
-    );
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "over quota without version: {err:?}");
 
     // Nothing of the refused keys was written.
     for k in [&k3, &k4] {
         assert_eq!(get(store, &k.key_id).await, None, "refused key not stored");
-        assert!(
-            store
-                .list_key_versions(&k.key_id)
-                .await
-                .expect("versions")
-                .is_empty()
-        );
-        assert!(
-            store
-                .list_key_tags(&k.key_id)
-                .await
-                .expect("tags")
-                .is_empty()
-        );
+        assert!(store.list_key_versions(&k.key_id).await.expect("versions").is_empty());
+        assert!(store.list_key_tags(&k.key_id).await.expect("tags").is_empty());
     }
-    assert_eq!(
-        store
-            .count_instance_key_versions(&inst.instance_id)
-            .await
-            .expect("count"),
-        2
-    );
+    assert_eq!(store.count_instance_key_versions(&inst.instance_id).await.expect("count"), 2);
 
     // A duplicate id is reported as such even when the instance is full.
     let err = create(store, &k1, Some(&v1), &[], q).await;
     assert!(
-        matches!(
-            err,
-            Err(StoreError::AlreadyExists | StoreError::QuotaExceeded)
-        ),
+        matches!(err, Err(StoreError::AlreadyExists | StoreError::QuotaExceeded)),
         "duplicate in a full instance: {err:?}"
     );
-    assert_eq!(
-        store.list_key_versions(&k1.key_id).await.expect("versions"),
-        vec![v1]
-    );
+    assert_eq!(store.list_key_versions(&k1.key_id).await.expect("versions"), vec![v1]);
 
     // Deleting a key frees its unit; a larger quota admits more; no quota means no check.
     assert!(store.delete_key(&k2.key_id).await.expect("delete_key"));
-    create(store, &k3, Some(&v3), &[], q)
-        .await
-        .expect("freed unit");
+    create(store, &k3, Some(&v3), &[], q).await.expect("freed unit");
     let err = create(store, &k4, None, &[], q).await;
-    assert!(
-        matches!(err, Err(StoreError::QuotaExceeded)),
-        "full again: {err:?}"
-    );
-    create(store, &k4, None, &[], Some(3))
-        .await
-        .expect("larger quota");
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "full again: {err:?}");
+    create(store, &k4, None, &[], Some(3)).await.expect("larger quota");
     let k5 = key_in("quota-5");
     let v5 = version(&k5.key_id, 1, None);
-    create(store, &k5, Some(&v5), &[], None)
-        .await
-        .expect("unchecked");
-    assert_eq!(
-        store
-            .count_instance_key_versions(&inst.instance_id)
-            .await
-            .expect("count"),
-        3
-    );
+    create(store, &k5, Some(&v5), &[], None).await.expect("unchecked");
+    assert_eq!(store.count_instance_key_versions(&inst.instance_id).await.expect("count"), 3);
     // The quota concerns instance keys only: a default key is never refused.
     let default_key = minimal_key(&ids.id("quota-default"));
     let v = version(&default_key.key_id, 1, Some(vec![1]));
-    create(store, &default_key, Some(&v), &[], Some(0))
-        .await
-        .expect("default key, no quota");
-    assert_eq!(
-        store
-            .list_key_versions(&default_key.key_id)
-            .await
-            .expect("versions"),
-        vec![v]
-    );
+    create(store, &default_key, Some(&v), &[], Some(0)).await.expect("default key, no quota");
+    assert_eq!(store.list_key_versions(&default_key.key_id).await.expect("versions"), vec![v]);
 }
 
 async fn quota_holds_under_concurrent_creation(store: &dyn Store, ids: &Ids) {
@@ -852,48 +514,20 @@ async fn quota_holds_under_concurrent_creation(store: &dyn Store, ids: &Ids) {
         .collect();
     let q = Some(inst.key_quota);
     let attempt = |i: usize| create(store, &keys[i].0, Some(&keys[i].1), &[], q);
-    let results = tokio::join!(
-        attempt(0),
-        attempt(1),
-        attempt(2),
-        attempt(3),
-        attempt(4),
-        attempt(5),
-        attempt(6),
-        attempt(7)
-    );
-    let results = [
-        results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7,
-    ];
+    let results =
+        tokio::join!(attempt(0), attempt(1), attempt(2), attempt(3), attempt(4), attempt(5), attempt(6), attempt(7));
+    let results = [results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7];
     let ok = results.iter().filter(|r| r.is_ok()).count();
-    let refused = results
-        .iter()
-        .filter(|r| matches!(r, Err(StoreError::QuotaExceeded)))
-        .count();
-    assert_eq!(
-        (ok, refused),
-        (3, 5),
-        "exactly the quota succeeds: {results:?}"
-    );
-    assert_eq!(
-        store
-            .count_instance_key_versions(&inst.instance_id)
-            .await
-            .expect("count"),
-        3
-    );
+    let refused = results.iter().filter(|r| matches!(r, Err(StoreError::QuotaExceeded))).count();
+    assert_eq!((ok, refused), (3, 5), "exactly the quota succeeds: {results:?}");
+    assert_eq!(store.count_instance_key_versions(&inst.instance_id).await.expect("count"), 3);
 }
 
 // --- ordering ---
 
 async fn list_keys_ordered_by_creation_then_id(store: &dyn Store, ids: &Ids) {
     // Inserted out of order; equal creation dates are ordered by id.
-    let specs = [
-        ("order-b", 200),
-        ("order-z", 100),
-        ("order-a", 200),
-        ("order-c", 100),
-    ];
+    let specs = [("order-b", 200), ("order-z", 100), ("order-a", 200), ("order-c", 100)];
     for (name, created) in specs {
         let mut key = minimal_key(&ids.id(name));
         key.creation_date = created;
@@ -907,29 +541,21 @@ async fn list_keys_ordered_by_creation_then_id(store: &dyn Store, ids: &Ids) {
         .filter(|k| k.key_id.starts_with(&ids.id("order-")))
         .map(|k| (k.creation_date, k.key_id))
         .collect();
-    let expected: Vec<(i64, String)> = [
-        (100, "order-c"),
-        (100, "order-z"),
-        (200, "order-a"),
-        (200, "order-b"),
-    ]
-    .into_iter()
-    .map(|(t, n)| (t, ids.id(n)))
-    .collect();
+    let expected: Vec<(i64, String)> = [(100, "order-c"), (100, "order-z"), (200, "order-a"), (200, "order-b")]
+        .into_iter()
+        .map(|(t, n)| (t, ids.id(n)))
+        .collect();
     assert_eq!(listed, expected);
 
     // The whole list is sorted, whatever else the database holds.
     let all = store.list_keys().await.expect("list_keys");
     assert!(
         all.windows(2)
-            .all(|w| (w[0].creation_date, w[0].key_id.as_bytes())
-                <= (w[1].creation_date, w[1].key_id.as_bytes())),
+            .all(|w| (w[0].creation_date, w[0].key_id.as_bytes()) <= (w[1].creation_date, w[1].key_id.as_bytes())),
         "list_keys ordered by creation date then id"
     );
     // Full records come back from list_keys too.
-    let full = get(store, &ids.id("rt-full"))
-        .await
-        .expect("round-trip key exists");
+    let full = get(store, &ids.id("rt-full")).await.expect("round-trip key exists");
     assert!(all.contains(&full), "list_keys returns complete records");
 }
 
@@ -944,33 +570,15 @@ async fn instances_round_trip_duplicate_and_order(store: &dyn Store, ids: &Ids) 
     let sw2 = instance(&ids.id("inst-c"), 1000, 300);
     for inst in [&hw, &sw1, &sw2] {
         store.create_instance(inst).await.expect("create_instance");
-        assert_eq!(
-            store
-                .get_instance(&inst.instance_id)
-                .await
-                .expect("get_instance"),
-            Some(inst.clone())
-        );
+        assert_eq!(store.get_instance(&inst.instance_id).await.expect("get_instance"), Some(inst.clone()));
     }
-    assert_eq!(
-        store
-            .get_instance(&ids.id("inst-none"))
-            .await
-            .expect("get_instance"),
-        None
-    );
+    assert_eq!(store.get_instance(&ids.id("inst-none")).await.expect("get_instance"), None);
 
     let mut dup = sw1.clone();
     dup.name = "other".to_owned();
     let err = store.create_instance(&dup).await;
-    assert!(
-        matches!(err, Err(StoreError::AlreadyExists)),
-        "duplicate instance: {err:?}"
-    );
-    assert_eq!(
-        store.get_instance(&sw1.instance_id).await.expect("get"),
-        Some(sw1.clone())
-    );
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate instance: {err:?}");
+    assert_eq!(store.get_instance(&sw1.instance_id).await.expect("get"), Some(sw1.clone()));
 
     let listed: Vec<InstanceRecord> = store
         .list_instances()
@@ -979,11 +587,7 @@ async fn instances_round_trip_duplicate_and_order(store: &dyn Store, ids: &Ids) 
         .into_iter()
         .filter(|i| i.instance_id.starts_with(&ids.id("inst-")))
         .collect();
-    assert_eq!(
-        listed,
-        vec![sw1, hw, sw2],
-        "ordered by creation date then id"
-    );
+    assert_eq!(listed, vec![sw1, hw, sw2], "ordered by creation date then id");
 }
 
 // --- access keys ---
@@ -1001,29 +605,12 @@ async fn access_keys_lifecycle(store: &dyn Store, ids: &Ids) {
     let a = ak("ak-a", 200, true);
     for k in [&b, &z, &a] {
         store.create_access_key(k).await.expect("create_access_key");
-        assert_eq!(
-            store
-                .get_access_key(&k.access_key_id)
-                .await
-                .expect("get_access_key"),
-            Some(k.clone())
-        );
+        assert_eq!(store.get_access_key(&k.access_key_id).await.expect("get_access_key"), Some(k.clone()));
     }
-    assert_eq!(
-        store.get_access_key(&ids.id("ak-none")).await.expect("get"),
-        None
-    );
+    assert_eq!(store.get_access_key(&ids.id("ak-none")).await.expect("get"), None);
 
-    let err = store
-        .create_access_key(&AccessKeyRecord {
-            principal: "x".into(),
-            ..a.clone()
-        })
-        .await;
-    assert!(
-        matches!(err, Err(StoreError::AlreadyExists)),
-        "duplicate AccessKey: {err:?}"
-    );
+    let err = store.create_access_key(&AccessKeyRecord { principal: "x".into(), ..a.clone() }).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate AccessKey: {err:?}");
 
     let listed: Vec<AccessKeyRecord> = store
         .list_access_keys()
@@ -1032,85 +619,26 @@ async fn access_keys_lifecycle(store: &dyn Store, ids: &Ids) {
         .into_iter()
         .filter(|k| k.access_key_id.starts_with(&ids.id("ak-")))
         .collect();
-    assert_eq!(
-        listed,
-        vec![z.clone(), a.clone(), b.clone()],
-        "ordered by creation then id"
-    );
+    assert_eq!(listed, vec![z.clone(), a.clone(), b.clone()], "ordered by creation then id");
 
     // Disable, disable again (still existed), enable.
-    assert!(
-        store
-            .set_access_key_enabled(&a.access_key_id, false)
-            .await
-            .expect("disable")
-    );
-    assert!(
-        !store
-            .get_access_key(&a.access_key_id)
-            .await
-            .expect("get")
-            .expect("exists")
-            .enabled
-    );
-    assert!(
-        store
-            .set_access_key_enabled(&a.access_key_id, false)
-            .await
-            .expect("disable")
-    );
-    assert!(
-        store
-            .set_access_key_enabled(&z.access_key_id, true)
-            .await
-            .expect("enable")
-    );
+    assert!(store.set_access_key_enabled(&a.access_key_id, false).await.expect("disable"));
+    assert!(!store.get_access_key(&a.access_key_id).await.expect("get").expect("exists").enabled);
+    assert!(store.set_access_key_enabled(&a.access_key_id, false).await.expect("disable"));
+    assert!(store.set_access_key_enabled(&z.access_key_id, true).await.expect("enable"));
     assert_eq!(
         store.get_access_key(&z.access_key_id).await.expect("get"),
-        Some(AccessKeyRecord {
-            enabled: true,
-            ..z.clone()
-        }),
+        Some(AccessKeyRecord { enabled: true, ..z.clone() }),
         "only the flag changes"
     );
-    assert!(
-        !store
-            .set_access_key_enabled(&ids.id("ak-none"), true)
-            .await
-            .expect("set"),
-        "unknown AccessKey"
-    );
-    assert_eq!(
-        store.get_access_key(&ids.id("ak-none")).await.expect("get"),
-        None,
-        "not created"
-    );
+    assert!(!store.set_access_key_enabled(&ids.id("ak-none"), true).await.expect("set"), "unknown AccessKey");
+    assert_eq!(store.get_access_key(&ids.id("ak-none")).await.expect("get"), None, "not created");
 
     // Delete.
-    assert!(
-        store
-            .delete_access_key(&b.access_key_id)
-            .await
-            .expect("delete")
-    );
-    assert_eq!(
-        store.get_access_key(&b.access_key_id).await.expect("get"),
-        None
-    );
-    assert!(
-        !store
-            .delete_access_key(&b.access_key_id)
-            .await
-            .expect("delete"),
-        "already gone"
-    );
-    assert!(
-        !store
-            .set_access_key_enabled(&b.access_key_id, true)
-            .await
-            .expect("set"),
-        "deleted AccessKey"
-    );
+    assert!(store.delete_access_key(&b.access_key_id).await.expect("delete"));
+    assert_eq!(store.get_access_key(&b.access_key_id).await.expect("get"), None);
+    assert!(!store.delete_access_key(&b.access_key_id).await.expect("delete"), "already gone");
+    assert!(!store.set_access_key_enabled(&b.access_key_id, true).await.expect("set"), "deleted AccessKey");
     let left: Vec<String> = store
         .list_access_keys()
         .await

@@ -40,16 +40,11 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
     match scheme.as_deref() {
         Some("sqlite") => Ok(Arc::new(sqlite::SqliteStore::connect(url).await?)),
-        Some("postgres" | "postgresql") => {
-            Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
-        }
+        Some("postgres" | "postgresql") => Ok(Arc::new(postgres::PostgresStore::connect(url).await?)),
         // The URL itself is not echoed: it may hold a password.
         Some(other) => Err(StoreError::Backend(
-            format!("unsupported store URL scheme {other:?} (expected sqlite: or postgres:)")
-                .into(),
+            format!("unsupported store URL scheme {other:?} (expected sqlite: or postgres:)").into(),
         )),
-        None => Err(StoreError::Backend(
-            "store URL has no scheme (expected sqlite: or postgres:)".into(),
-        )),
+        None => Err(StoreError::Backend("store URL has no scheme (expected sqlite: or postgres:)".into())),
     }
 }

@@ -11,17 +11,15 @@ use std::borrow::Cow;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use keyward_core::model::{
-    AccessKeyRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime,
-};
+use keyward_core::model::{AccessKeyRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime};
 use keyward_core::store::{NewKey, Store, StoreError};
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::codec::{
-    access_key_from_row, check_version_owner, instance_from_row, key_from_row, map_err,
-    map_migrate_err, tag_from_row, version_from_row, within_quota,
+    access_key_from_row, check_version_owner, instance_from_row, key_from_row, map_err, map_migrate_err, tag_from_row,
+    version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections per process.
@@ -58,11 +56,8 @@ impl PostgresStore {
 
     /// Connects with explicit options (e.g. a `search_path`) and migrates.
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
-            .await
-            .map_err(map_err)?;
+        let pool =
+            PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(map_err)?;
         migrator().run(&pool).await.map_err(map_migrate_err)?;
         tracing::debug!("postgres store connected and migrated");
         Ok(Self { pool })
@@ -94,14 +89,12 @@ impl Store for PostgresStore {
     }
 
     async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let done = sqlx::query("INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -199,15 +192,11 @@ impl Store for PostgresStore {
     }
 
     async fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            key_columns!(),
-            " FROM keys WHERE key_id = $1"
-        ))
-        .bind(key_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let row = sqlx::query(concat!("SELECT ", key_columns!(), " FROM keys WHERE key_id = $1"))
+            .bind(key_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
         row.as_ref().map(key_from_row).transpose()
     }
 
@@ -244,22 +233,14 @@ impl Store for PostgresStore {
         .execute(&self.pool)
         .await
         .map_err(map_err)?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
-        }
+        if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict) }
     }
 
     async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            key_columns!(),
-            " FROM keys ORDER BY creation_date, key_id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows = sqlx::query(concat!("SELECT ", key_columns!(), " FROM keys ORDER BY creation_date, key_id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(key_from_row).collect()
     }
 
@@ -309,13 +290,11 @@ impl Store for PostgresStore {
     }
 
     async fn list_key_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT tag_key, tag_value FROM key_tags WHERE key_id = $1 ORDER BY tag_key",
-        )
-        .bind(key_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows = sqlx::query("SELECT tag_key, tag_value FROM key_tags WHERE key_id = $1 ORDER BY tag_key")
+            .bind(key_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(tag_from_row).collect()
     }
 
@@ -376,10 +355,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn get_access_key(
-        &self,
-        access_key_id: &str,
-    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT access_key_id, sealed_secret, principal, enabled, creation_date \
              FROM access_keys WHERE access_key_id = $1",
@@ -402,11 +378,7 @@ impl Store for PostgresStore {
         rows.iter().map(access_key_from_row).collect()
     }
 
-    async fn set_access_key_enabled(
-        &self,
-        access_key_id: &str,
-        enabled: bool,
-    ) -> Result<bool, StoreError> {
+    async fn set_access_key_enabled(&self, access_key_id: &str, enabled: bool) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE access_keys SET enabled = $1 WHERE access_key_id = $2")
             .bind(enabled)
             .bind(access_key_id)

@@ -13,19 +13,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use keyward_core::model::{
-    AccessKeyRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime,
-};
+use keyward_core::model::{AccessKeyRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime};
 use keyward_core::store::{NewKey, Store, StoreError};
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::codec::{
-    access_key_from_row, check_version_owner, instance_from_row, key_from_row, map_err,
-    map_migrate_err, tag_from_row, version_from_row, within_quota,
+    access_key_from_row, check_version_owner, instance_from_row, key_from_row, map_err, map_migrate_err, tag_from_row,
+    version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections.
@@ -71,11 +67,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
-            .await
-            .map_err(map_err)?;
+        let pool =
+            SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await.map_err(map_err)?;
         migrator().run(&pool).await.map_err(map_migrate_err)?;
         tracing::debug!("sqlite store opened and migrated");
         Ok(Self { pool })
@@ -107,14 +100,12 @@ impl Store for SqliteStore {
     }
 
     async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let done = sqlx::query("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -124,11 +115,7 @@ impl Store for SqliteStore {
         // The quota applies to instance keys only: a default key is never counted or refused.
         let quota_check = new.instance_quota.zip(key.instance_id.as_deref());
         // IMMEDIATE: take the write lock now, so the quota count below cannot go stale.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         sqlx::query(
             "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, \
              protection_level, state, creation_date, delete_date, material_expire, \
@@ -206,15 +193,11 @@ impl Store for SqliteStore {
     }
 
     async fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            key_columns!(),
-            " FROM keys WHERE key_id = ?"
-        ))
-        .bind(key_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let row = sqlx::query(concat!("SELECT ", key_columns!(), " FROM keys WHERE key_id = ?"))
+            .bind(key_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
         row.as_ref().map(key_from_row).transpose()
     }
 
@@ -251,32 +234,21 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(map_err)?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
-        }
+        if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict) }
     }
 
     async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            key_columns!(),
-            " FROM keys ORDER BY creation_date, key_id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows = sqlx::query(concat!("SELECT ", key_columns!(), " FROM keys ORDER BY creation_date, key_id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(key_from_row).collect()
     }
 
     async fn delete_key(&self, key_id: &str) -> Result<bool, StoreError> {
         // Versions and tags go with the key (ON DELETE CASCADE).
-        let done = sqlx::query("DELETE FROM keys WHERE key_id = ?")
-            .bind(key_id)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let done =
+            sqlx::query("DELETE FROM keys WHERE key_id = ?").bind(key_id).execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -316,13 +288,11 @@ impl Store for SqliteStore {
     }
 
     async fn list_key_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT tag_key, tag_value FROM key_tags WHERE key_id = ? ORDER BY tag_key",
-        )
-        .bind(key_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows = sqlx::query("SELECT tag_key, tag_value FROM key_tags WHERE key_id = ? ORDER BY tag_key")
+            .bind(key_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(tag_from_row).collect()
     }
 
@@ -383,10 +353,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn get_access_key(
-        &self,
-        access_key_id: &str,
-    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT access_key_id, sealed_secret, principal, enabled, creation_date \
              FROM access_keys WHERE access_key_id = ?",
@@ -409,11 +376,7 @@ impl Store for SqliteStore {
         rows.iter().map(access_key_from_row).collect()
     }
 
-    async fn set_access_key_enabled(
-        &self,
-        access_key_id: &str,
-        enabled: bool,
-    ) -> Result<bool, StoreError> {
+    async fn set_access_key_enabled(&self, access_key_id: &str, enabled: bool) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE access_keys SET enabled = ? WHERE access_key_id = ?")
             .bind(enabled)
             .bind(access_key_id)

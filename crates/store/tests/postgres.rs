@@ -21,32 +21,22 @@ struct Schema {
 
 impl Schema {
     async fn create(url: &str) -> Self {
-        let admin = sqlx::PgPool::connect(url)
-            .await
-            .expect("connect to the test database");
+        let admin = sqlx::PgPool::connect(url).await.expect("connect to the test database");
         let name = format!("kw_test_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
-            .execute(&admin)
-            .await
-            .expect("create schema");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}"))).execute(&admin).await.expect("create schema");
         Self { admin, name }
     }
 
     /// Connect options for the test database with `search_path` set to this schema.
     fn options(&self, url: &str) -> PgConnectOptions {
-        PgConnectOptions::from_str(url)
-            .expect("parse URL")
-            .options([("search_path", self.name.as_str())])
+        PgConnectOptions::from_str(url).expect("parse URL").options([("search_path", self.name.as_str())])
     }
 
     async fn drop(self) {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA {} CASCADE",
-            self.name
-        )))
-        .execute(&self.admin)
-        .await
-        .expect("drop schema");
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", self.name)))
+            .execute(&self.admin)
+            .await
+            .expect("drop schema");
         self.admin.close().await;
     }
 }
@@ -65,9 +55,7 @@ fn test_url() -> Option<String> {
 async fn conformance() {
     let Some(url) = test_url() else { return };
     let schema = Schema::create(&url).await;
-    let store = PostgresStore::connect_with(schema.options(&url))
-        .await
-        .expect("connect");
+    let store = PostgresStore::connect_with(schema.options(&url)).await.expect("connect");
     assert_eq!(store.backend_name(), "postgres");
     keyward_store::conformance::run_all(&store).await;
     // Twice against the same schema: runs must not collide.
@@ -75,9 +63,7 @@ async fn conformance() {
     store.close().await;
 
     // Connecting again re-runs the embedded migrations as a no-op and keeps the data.
-    let again = PostgresStore::connect_with(schema.options(&url))
-        .await
-        .expect("reconnect");
+    let again = PostgresStore::connect_with(schema.options(&url)).await.expect("reconnect");
     assert!(!again.list_keys().await.expect("list_keys").is_empty());
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 \
@@ -87,18 +73,7 @@ async fn conformance() {
     .fetch_all(again.pool())
     .await
     .expect("tables");
-    assert_eq!(
-        tables,
-        [
-            "_sqlx_migrations",
-            "access_keys",
-            "instances",
-            "key_tags",
-            "key_versions",
-            "keys",
-            "meta"
-        ]
-    );
+    assert_eq!(tables, ["_sqlx_migrations", "access_keys", "instances", "key_tags", "key_versions", "keys", "meta"]);
     again.close().await;
     schema.drop().await;
 }

@@ -2,8 +2,8 @@
 //! connection pragmas (WAL, `synchronous=FULL`, foreign keys).
 
 use keyward_core::model::{
-    DeletionProtection, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin,
-    ProtectionLevel, Rotation, Tag,
+    DeletionProtection, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation,
+    Tag,
 };
 use keyward_core::store::{NewKey, Store, StoreError};
 use keyward_store::sqlite::SqliteStore;
@@ -33,9 +33,7 @@ fn sample_key(key_id: &str) -> KeyRecord {
 #[tokio::test]
 async fn conformance() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("keyward.db"))
-        .await
-        .expect("open");
+    let store = SqliteStore::open(&dir.path().join("keyward.db")).await.expect("open");
     keyward_store::conformance::run_all(&store).await;
     // Twice against the same database: runs must not collide.
     keyward_store::conformance::run_all(&store).await;
@@ -64,27 +62,14 @@ async fn data_survives_reopen() {
         creation_date: 1_700_000_000,
         sealed_material: Some(vec![0, 1, 2, 255]),
     };
-    let tags = [Tag {
-        key: "k".to_owned(),
-        value: "v".to_owned(),
-    }];
+    let tags = [Tag { key: "k".to_owned(), value: "v".to_owned() }];
     {
         let store = SqliteStore::open(&path).await.expect("open");
         store
-            .create_key(NewKey {
-                key: &key,
-                version: Some(&version),
-                tags: &tags,
-                instance_quota: None,
-            })
+            .create_key(NewKey { key: &key, version: Some(&version), tags: &tags, instance_quota: None })
             .await
             .expect("create_key");
-        assert!(
-            store
-                .put_meta_if_absent("canary", b"sealed")
-                .await
-                .expect("put_meta")
-        );
+        assert!(store.put_meta_if_absent("canary", b"sealed").await.expect("put_meta"));
         store.update_key(&key).await.expect("update_key");
         store.close().await;
     }
@@ -92,47 +77,13 @@ async fn data_survives_reopen() {
 
     // Reopening runs the migrations again (a no-op) and sees everything.
     let store = SqliteStore::open(&path).await.expect("reopen");
-    let stored = store
-        .get_key(&key.key_id)
-        .await
-        .expect("get_key")
-        .expect("key survives");
-    assert_eq!(
-        stored,
-        KeyRecord {
-            revision: 1,
-            ..key.clone()
-        }
-    );
-    assert_eq!(
-        store
-            .list_key_versions(&key.key_id)
-            .await
-            .expect("versions"),
-        vec![version]
-    );
-    assert_eq!(
-        store.list_key_tags(&key.key_id).await.expect("tags"),
-        tags.to_vec()
-    );
-    assert_eq!(
-        store.get_meta("canary").await.expect("get_meta"),
-        Some(b"sealed".to_vec())
-    );
-    assert!(
-        !store
-            .put_meta_if_absent("canary", b"other")
-            .await
-            .expect("put_meta")
-    );
-    let err = store
-        .create_key(NewKey {
-            key: &key,
-            version: None,
-            tags: &[],
-            instance_quota: None,
-        })
-        .await;
+    let stored = store.get_key(&key.key_id).await.expect("get_key").expect("key survives");
+    assert_eq!(stored, KeyRecord { revision: 1, ..key.clone() });
+    assert_eq!(store.list_key_versions(&key.key_id).await.expect("versions"), vec![version]);
+    assert_eq!(store.list_key_tags(&key.key_id).await.expect("tags"), tags.to_vec());
+    assert_eq!(store.get_meta("canary").await.expect("get_meta"), Some(b"sealed".to_vec()));
+    assert!(!store.put_meta_if_absent("canary", b"other").await.expect("put_meta"));
+    let err = store.create_key(NewKey { key: &key, version: None, tags: &[], instance_quota: None }).await;
     assert!(matches!(err, Err(StoreError::AlreadyExists)), "{err:?}");
     store.close().await;
 }
@@ -140,9 +91,7 @@ async fn data_survives_reopen() {
 #[tokio::test]
 async fn pragmas_in_effect_on_every_connection() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("keyward.db"))
-        .await
-        .expect("open");
+    let store = SqliteStore::open(&dir.path().join("keyward.db")).await.expect("open");
 
     // Hold several connections at once so that more than one is checked.
     let mut conns = Vec::new();
@@ -150,25 +99,15 @@ async fn pragmas_in_effect_on_every_connection() {
         conns.push(store.pool().acquire().await.expect("acquire"));
     }
     for conn in &mut conns {
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut **conn)
-            .await
-            .expect("journal_mode");
+        let mode: String =
+            sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut **conn).await.expect("journal_mode");
         assert_eq!(mode.to_ascii_lowercase(), "wal");
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&mut **conn)
-            .await
-            .expect("synchronous");
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut **conn).await.expect("synchronous");
         assert_eq!(sync, 2, "synchronous=FULL");
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&mut **conn)
-            .await
-            .expect("foreign_keys");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut **conn).await.expect("foreign_keys");
         assert_eq!(fk, 1, "foreign keys on");
-        let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-            .fetch_one(&mut **conn)
-            .await
-            .expect("busy_timeout");
+        let timeout: i64 =
+            sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut **conn).await.expect("busy_timeout");
         assert_eq!(timeout, 5000, "busy timeout 5 s");
     }
     drop(conns);
@@ -178,19 +117,9 @@ async fn pragmas_in_effect_on_every_connection() {
 #[tokio::test]
 async fn corrupt_enum_text_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("keyward.db"))
-        .await
-        .expect("open");
+    let store = SqliteStore::open(&dir.path().join("keyward.db")).await.expect("open");
     let key = sample_key("corrupt-key");
-    store
-        .create_key(NewKey {
-            key: &key,
-            version: None,
-            tags: &[],
-            instance_quota: None,
-        })
-        .await
-        .expect("create_key");
+    store.create_key(NewKey { key: &key, version: None, tags: &[], instance_quota: None }).await.expect("create_key");
     sqlx::query("UPDATE keys SET state = 'Exploded' WHERE key_id = ?")
         .bind(&key.key_id)
         .execute(store.pool())
@@ -205,10 +134,7 @@ async fn corrupt_enum_text_is_reported() {
 
 #[tokio::test]
 async fn unsupported_url_scheme_is_refused() {
-    let err = keyward_store::open("mysql://u:secret@host/db")
-        .await
-        .err()
-        .expect("refused");
+    let err = keyward_store::open("mysql://u:secret@host/db").await.err().expect("refused");
     assert!(matches!(err, StoreError::Backend(_)));
     let shown = format!("{err} {:?}", err);
     assert!(!shown.contains("secret"), "URL not echoed: {shown}");
@@ -217,35 +143,16 @@ async fn unsupported_url_scheme_is_refused() {
 #[tokio::test]
 async fn repeated_tag_key_keeps_last_value() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("keyward.db"))
-        .await
-        .expect("open");
+    let store = SqliteStore::open(&dir.path().join("keyward.db")).await.expect("open");
     let key = sample_key("tagged");
     let tags = [
-        Tag {
-            key: "env".to_owned(),
-            value: "dev".to_owned(),
-        },
-        Tag {
-            key: "env".to_owned(),
-            value: "prod".to_owned(),
-        },
+        Tag { key: "env".to_owned(), value: "dev".to_owned() },
+        Tag { key: "env".to_owned(), value: "prod".to_owned() },
     ];
-    store
-        .create_key(NewKey {
-            key: &key,
-            version: None,
-            tags: &tags,
-            instance_quota: None,
-        })
-        .await
-        .expect("create_key");
+    store.create_key(NewKey { key: &key, version: None, tags: &tags, instance_quota: None }).await.expect("create_key");
     assert_eq!(
         store.list_key_tags(&key.key_id).await.expect("tags"),
-        vec![Tag {
-            key: "env".to_owned(),
-            value: "prod".to_owned()
-        }]
+        vec![Tag { key: "env".to_owned(), value: "prod".to_owned() }]
     );
     store.close().await;
 }
@@ -253,9 +160,7 @@ async fn repeated_tag_key_keeps_last_value() {
 #[tokio::test]
 async fn first_version_of_another_key_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("keyward.db"))
-        .await
-        .expect("open");
+    let store = SqliteStore::open(&dir.path().join("keyward.db")).await.expect("open");
     let key = sample_key("owner");
     let version = KeyVersionRecord {
         key_id: "someone-else".to_owned(),
@@ -263,14 +168,7 @@ async fn first_version_of_another_key_is_refused() {
         creation_date: 1,
         sealed_material: None,
     };
-    let err = store
-        .create_key(NewKey {
-            key: &key,
-            version: Some(&version),
-            tags: &[],
-            instance_quota: None,
-        })
-        .await;
+    let err = store.create_key(NewKey { key: &key, version: Some(&version), tags: &[], instance_quota: None }).await;
     assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
     assert_eq!(store.get_key(&key.key_id).await.expect("get_key"), None);
     store.close().await;

@@ -44,8 +44,14 @@ mod tests {
         let kms = kms().await;
         let k = kms.create_key(&admin(), CreateKeyRequest::default()).await.unwrap();
         assert!(matches!(kms.schedule_key_deletion(&admin(), &k.key_id, 6).await, Err(Error::InvalidParameter { .. })));
-        assert!(matches!(kms.schedule_key_deletion(&admin(), &k.key_id, 367).await, Err(Error::InvalidParameter { .. })));
-        assert!(matches!(kms.cancel_key_deletion(&admin(), &k.key_id).await, Err(Error::StateModifiedFailed(KeyState::Enabled))));
+        assert!(matches!(
+            kms.schedule_key_deletion(&admin(), &k.key_id, 367).await,
+            Err(Error::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            kms.cancel_key_deletion(&admin(), &k.key_id).await,
+            Err(Error::StateModifiedFailed(KeyState::Enabled))
+        ));
         kms.disable_key(&admin(), &k.key_id).await.unwrap();
         let s = kms.schedule_key_deletion(&admin(), &k.key_id, 7).await.unwrap();
         assert_eq!(s.state, KeyState::PendingDeletion);

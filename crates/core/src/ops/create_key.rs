@@ -4,8 +4,7 @@ use keyward_crypto::{KeySpec, KeyUsage, RecordKind, keygen, random};
 
 use crate::error::Error;
 use crate::model::{
-    DeletionProtection, InstanceKind, KeyRecord, KeyState, KeyVersionRecord, Origin, ProtectionLevel, Rotation,
-    Tag,
+    DeletionProtection, InstanceKind, KeyRecord, KeyState, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
 };
 use crate::service::{Caller, Kms};
 use crate::store::{NewKey, StoreError};
@@ -200,7 +199,10 @@ mod tests {
     async fn defaults_give_an_enabled_aes_256_key_with_sealed_material() {
         let kms = kms().await;
         let k = kms.create_key(&admin(), CreateKeyRequest::default()).await.unwrap();
-        assert_eq!((k.spec, k.usage, k.origin, k.state), (KeySpec::Aes256, KeyUsage::EncryptDecrypt, Origin::Kms, KeyState::Enabled));
+        assert_eq!(
+            (k.spec, k.usage, k.origin, k.state),
+            (KeySpec::Aes256, KeyUsage::EncryptDecrypt, Origin::Kms, KeyState::Enabled)
+        );
         assert_eq!(k.key_id.len(), 36);
         let versions = kms.store().list_key_versions(&k.key_id).await.unwrap();
         assert_eq!(versions.len(), 1);
@@ -234,11 +236,8 @@ mod tests {
     #[tokio::test]
     async fn external_asymmetric_keys_need_a_software_instance() {
         let kms = kms().await;
-        let req = CreateKeyRequest {
-            spec: Some(KeySpec::Rsa2048),
-            origin: Some(Origin::External),
-            ..Default::default()
-        };
+        let req =
+            CreateKeyRequest { spec: Some(KeySpec::Rsa2048), origin: Some(Origin::External), ..Default::default() };
         assert!(matches!(kms.create_key(&admin(), req.clone()).await, Err(Error::UnsupportedOperation(_))));
         let inst = kms.create_instance(InstanceKind::Software, None, 1000, 10).await.unwrap();
         let req = CreateKeyRequest { instance_id: Some(inst.instance_id.clone()), ..req };
@@ -262,7 +261,8 @@ mod tests {
     #[tokio::test]
     async fn tags_and_rotation_are_validated() {
         let kms = kms().await;
-        let bad_tag = CreateKeyRequest { tags: vec![Tag { key: "acs:x".into(), value: "v".into() }], ..Default::default() };
+        let bad_tag =
+            CreateKeyRequest { tags: vec![Tag { key: "acs:x".into(), value: "v".into() }], ..Default::default() };
         assert!(matches!(kms.create_key(&admin(), bad_tag).await, Err(Error::InvalidParameter { name: "Tags", .. })));
         let bad_interval = CreateKeyRequest {
             enable_automatic_rotation: true,

@@ -37,11 +37,23 @@ mod tests {
 
         let ext = CreateKeyRequest { origin: Some(Origin::External), ..Default::default() };
         let e = kms.create_key(&admin(), ext).await.unwrap();
-        assert!(matches!(kms.enable_key(&admin(), &e.key_id).await, Err(Error::StateModifiedFailed(KeyState::PendingImport))));
-        assert!(matches!(kms.disable_key(&admin(), &e.key_id).await, Err(Error::StateModifiedFailed(KeyState::PendingImport))));
+        assert!(matches!(
+            kms.enable_key(&admin(), &e.key_id).await,
+            Err(Error::StateModifiedFailed(KeyState::PendingImport))
+        ));
+        assert!(matches!(
+            kms.disable_key(&admin(), &e.key_id).await,
+            Err(Error::StateModifiedFailed(KeyState::PendingImport))
+        ));
 
         kms.schedule_key_deletion(&admin(), &k.key_id, 7).await.unwrap();
-        assert!(matches!(kms.enable_key(&admin(), &k.key_id).await, Err(Error::StateModifiedFailed(KeyState::PendingDeletion))));
-        assert!(matches!(kms.disable_key(&admin(), &k.key_id).await, Err(Error::StateModifiedFailed(KeyState::PendingDeletion))));
+        assert!(matches!(
+            kms.enable_key(&admin(), &k.key_id).await,
+            Err(Error::StateModifiedFailed(KeyState::PendingDeletion))
+        ));
+        assert!(matches!(
+            kms.disable_key(&admin(), &k.key_id).await,
+            Err(Error::StateModifiedFailed(KeyState::PendingDeletion))
+        ));
     }
 }

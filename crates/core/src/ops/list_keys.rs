@@ -1,7 +1,7 @@
 //! ListKeys (ALIBABA.md §5.1): paging plus `Filters` (different keys ANDed, values ORed).
 
 use crate::error::Error;
-use crate::model::{KeyRecord, KeyState, KeySpec, KeyUsage, ProtectionLevel};
+use crate::model::{KeyRecord, KeySpec, KeyState, KeyUsage, ProtectionLevel};
 use crate::ops::{Page, Paged};
 use crate::service::{Caller, Kms};
 
@@ -38,7 +38,12 @@ impl KeyFilter {
 
 impl Kms {
     /// Lists keys matching every filter, ordered by creation date.
-    pub async fn list_keys(&self, caller: &Caller, filters: &[KeyFilter], page: Page) -> Result<Paged<KeyRecord>, Error> {
+    pub async fn list_keys(
+        &self,
+        caller: &Caller,
+        filters: &[KeyFilter],
+        page: Page,
+    ) -> Result<Paged<KeyRecord>, Error> {
         let _ = caller;
         let all = self.store.list_keys().await?;
         let matching = all.into_iter().filter(|k| filters.iter().all(|f| f.matches(k))).collect();

@@ -7,7 +7,12 @@ use crate::service::{Caller, Kms};
 
 impl Kms {
     /// Replaces the description (0–8192 characters).
-    pub async fn update_key_description(&self, caller: &Caller, key_ref: &str, description: String) -> Result<KeyRecord, Error> {
+    pub async fn update_key_description(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        description: String,
+    ) -> Result<KeyRecord, Error> {
         let _ = caller;
         if description.chars().count() > MAX_DESCRIPTION {
             return Err(Error::invalid("Description", "at most 8192 characters"));
@@ -28,7 +33,8 @@ mod tests {
     #[tokio::test]
     async fn replaces_the_description() {
         let kms = kms().await;
-        let k = kms.create_key(&admin(), CreateKeyRequest { description: "a".into(), ..Default::default() }).await.unwrap();
+        let k =
+            kms.create_key(&admin(), CreateKeyRequest { description: "a".into(), ..Default::default() }).await.unwrap();
         kms.update_key_description(&admin(), &k.key_id, "b c".into()).await.unwrap();
         assert_eq!(kms.describe_key(&admin(), &k.key_id).await.unwrap().description, "b c");
         assert!(kms.update_key_description(&admin(), &k.key_id, "x".repeat(8193)).await.is_err());

@@ -34,11 +34,15 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let p = ctx.params;
     let spec = match p.opt("KeySpec") {
         None => None,
-        Some(s) => Some(KeySpec::parse(s).ok_or_else(|| ApiError::invalid("KeySpec", format!("unknown key spec {s:?}")))?),
+        Some(s) => {
+            Some(KeySpec::parse(s).ok_or_else(|| ApiError::invalid("KeySpec", format!("unknown key spec {s:?}")))?)
+        }
     };
     let usage = match p.opt("KeyUsage") {
         None => None,
-        Some(s) => Some(KeyUsage::parse(s).ok_or_else(|| ApiError::invalid("KeyUsage", "use ENCRYPT/DECRYPT or SIGN/VERIFY"))?),
+        Some(s) => Some(
+            KeyUsage::parse(s).ok_or_else(|| ApiError::invalid("KeyUsage", "use ENCRYPT/DECRYPT or SIGN/VERIFY"))?,
+        ),
     };
     let origin = match p.opt("Origin") {
         None => None,
@@ -46,7 +50,9 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     };
     let protection_level = match p.opt("ProtectionLevel") {
         None => None,
-        Some(s) => Some(ProtectionLevel::parse(s).ok_or_else(|| ApiError::invalid("ProtectionLevel", "use SOFTWARE or HSM"))?),
+        Some(s) => {
+            Some(ProtectionLevel::parse(s).ok_or_else(|| ApiError::invalid("ProtectionLevel", "use SOFTWARE or HSM"))?)
+        }
     };
     let rotation_interval_secs = match p.opt("RotationInterval") {
         None => None,

@@ -6,6 +6,7 @@ use crate::dispatch::Ctx;
 use crate::error::ApiError;
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    let regions: Vec<Value> = ctx.kms.describe_regions(ctx.caller).into_iter().map(|r| json!({ "RegionId": r })).collect();
+    let regions: Vec<Value> =
+        ctx.kms.describe_regions(ctx.caller).into_iter().map(|r| json!({ "RegionId": r })).collect();
     Ok(json!({ "Regions": { "Region": regions } }))
 }

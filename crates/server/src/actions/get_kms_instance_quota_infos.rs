@@ -10,7 +10,9 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let id = ctx.params.required("KmsInstanceId")?;
     let resource = match ctx.params.opt("ResourceType") {
         None => None,
-        Some(r) => Some(QuotaResource::parse(r).ok_or_else(|| ApiError::invalid("ResourceType", "use key, secret, qps or vpc"))?),
+        Some(r) => Some(
+            QuotaResource::parse(r).ok_or_else(|| ApiError::invalid("ResourceType", "use key, secret, qps or vpc"))?,
+        ),
     };
     let infos = ctx.kms.get_kms_instance_quota_infos(ctx.caller, id, resource).await?;
     let list: Vec<Value> = infos

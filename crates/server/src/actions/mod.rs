@@ -86,7 +86,8 @@ pub(crate) fn parse_interval(name: &str, s: &str) -> Result<i64, ApiError> {
         Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c.to_ascii_lowercase()),
         _ => (s, 's'),
     };
-    let n: i64 = digits.parse().map_err(|_| ApiError::invalid(name, "use an integer followed by d, h, m or s, e.g. 365d"))?;
+    let n: i64 =
+        digits.parse().map_err(|_| ApiError::invalid(name, "use an integer followed by d, h, m or s, e.g. 365d"))?;
     let mult = match unit {
         'd' => 86_400,
         'h' => 3_600,
