@@ -107,7 +107,7 @@ impl Kms {
             access_key_id: id.clone(),
             principal: principal.to_string(),
             enabled: true,
-            creation_date: Kms::now(),
+            creation_date: self.now(),
         };
         match self.store.create_access_key(&record).await {
             Ok(()) => {}

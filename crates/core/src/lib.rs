@@ -8,11 +8,13 @@
 //! - [`store`]: the [`store::Store`] trait backends implement.
 //! - [`error`]: [`Error`], the one error type every operation returns.
 //! - [`service`]: [`Kms`], the service object, and shared helpers (key resolution, ARNs).
+//! - [`clock`]: the injectable clock.
 //! - [`memory`]: an in-memory store for unit tests.
 //! - [`access_keys`]: AccessKey administration and the authentication lookup (cached).
 //! - [`ops`]: one file per API operation.
 
 pub mod access_keys;
+pub mod clock;
 pub mod error;
 pub mod memory;
 pub mod model;

@@ -2,11 +2,11 @@
 //! key-id resolution (id, ARN, alias), ARNs, optimistic-concurrency updates, the clock.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use keyward_crypto::{Barrier, RecordKind, SecretBytes};
 
 use crate::access_keys::AccessKeyCache;
+use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::model::{KeyRecord, UnixTime};
 use crate::store::{Store, StoreError};
@@ -41,6 +41,7 @@ pub struct Kms {
     pub(crate) barrier: Barrier,
     pub(crate) config: KmsConfig,
     pub(crate) access_keys: AccessKeyCache,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// Name of the metadata row holding the sealed canary that proves the root key is right.
@@ -53,6 +54,16 @@ impl Kms {
     /// On a new store it writes a sealed canary; on an existing one it checks that the canary
     /// opens, so a wrong root key is refused at startup instead of failing later.
     pub async fn open(store: Arc<dyn Store>, root_key: &SecretBytes, config: KmsConfig) -> Result<Self, Error> {
+        Self::open_with_clock(store, root_key, config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Kms::open`] with an explicit clock (tests move time with a `ManualClock`).
+    pub async fn open_with_clock(
+        store: Arc<dyn Store>,
+        root_key: &SecretBytes,
+        config: KmsConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
         let barrier = Barrier::new(root_key)?;
         let sealed = barrier.seal(RecordKind::Canary, CANARY, CANARY_PLAINTEXT)?;
         store.put_meta_if_absent(CANARY, &sealed).await?;
@@ -68,7 +79,7 @@ impl Kms {
                 ));
             }
         }
-        Ok(Self { store, barrier, config, access_keys: AccessKeyCache::new() })
+        Ok(Self { store, barrier, config, access_keys: AccessKeyCache::new(), clock })
     }
 
     /// The service settings.
@@ -86,12 +97,20 @@ impl Kms {
         &self.barrier
     }
 
-    /// Current time, Unix seconds.
-    pub fn now() -> UnixTime {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
+    /// Current time of the service clock, Unix seconds.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now_ms().div_euclid(1000)
+    }
+
+    /// Current time of the service clock, Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Whether the key's imported material has expired at the service clock's current
+    /// millisecond (expired material is never used, whatever the sweeper has done yet).
+    pub fn material_expired(&self, key: &KeyRecord) -> bool {
+        key.material_expire.is_some_and(|t| self.now_ms() >= t.saturating_mul(1000))
     }
 
     /// The ARN of a key.

@@ -78,7 +78,7 @@ pub async fn authenticate(
     req: &RequestParts<'_>,
 ) -> Result<Caller, ApiError> {
     let claim = signature::parse_claim(req).map_err(signature_error)?;
-    let now = Kms::now();
+    let now = kms.now();
     if freshness.check_timestamp {
         let t = keyward_protocol::time::parse(&claim.timestamp).ok_or_else(|| {
             ApiError::with_message(

@@ -85,7 +85,7 @@ async fn deletion_job(kms: Arc<Kms>, period: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = kms.destroy_due_keys(Kms::now()).await {
+        if let Err(e) = kms.destroy_due_keys(kms.now()).await {
             tracing::error!(error = %e, "deletion job failed; it will retry");
         }
     }

@@ -14,8 +14,7 @@ impl Kms {
             Some(k) if k.origin == Origin::External => {
                 let versions = self.store.list_key_versions(&id).await?;
                 let primary = versions.iter().find(|v| Some(&v.version_id) == k.primary_version.as_ref());
-                let unexpired = k.material_expire.is_none_or(|t| t > Kms::now());
-                primary.is_some_and(|v| v.sealed_material.is_some()) && unexpired
+                primary.is_some_and(|v| v.sealed_material.is_some()) && !self.material_expired(&k)
             }
             Some(_) => true,
             None => return Err(Error::KeyNotFound),

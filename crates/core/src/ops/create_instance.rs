@@ -43,7 +43,7 @@ impl Kms {
             spec_qps,
             key_quota,
             secret_quota: DEFAULT_SECRET_QUOTA,
-            creation_date: Kms::now(),
+            creation_date: self.now(),
         };
         match self.store.create_instance(&rec).await {
             Ok(()) => Ok(rec),

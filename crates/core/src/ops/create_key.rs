@@ -88,7 +88,7 @@ impl Kms {
             None => random::uuid_v4()?,
         };
         let version_id = random::uuid_v4()?;
-        let now = Kms::now();
+        let now = self.now();
         let sealed_material = match origin {
             Origin::External => None,
             Origin::Kms => {

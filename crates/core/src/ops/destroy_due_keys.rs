@@ -30,7 +30,6 @@ mod tests {
     use crate::Error;
     use crate::ops::create_key::CreateKeyRequest;
     use crate::ops::testkit::{admin, kms};
-    use crate::service::Kms;
 
     #[tokio::test]
     async fn keys_are_destroyed_only_after_their_window() {
@@ -38,8 +37,8 @@ mod tests {
         let k = kms.create_key(&admin(), CreateKeyRequest::default()).await.unwrap();
         let keep = kms.create_key(&admin(), CreateKeyRequest::default()).await.unwrap();
         kms.schedule_key_deletion(&admin(), &k.key_id, 7).await.unwrap();
-        assert!(kms.destroy_due_keys(Kms::now() + 6 * 86_400).await.unwrap().is_empty());
-        assert_eq!(kms.destroy_due_keys(Kms::now() + 8 * 86_400).await.unwrap(), vec![k.key_id.clone()]);
+        assert!(kms.destroy_due_keys(kms.now() + 6 * 86_400).await.unwrap().is_empty());
+        assert_eq!(kms.destroy_due_keys(kms.now() + 8 * 86_400).await.unwrap(), vec![k.key_id.clone()]);
         assert!(matches!(kms.describe_key(&admin(), &k.key_id).await, Err(Error::KeyNotFound)));
         assert!(kms.store().list_key_versions(&k.key_id).await.unwrap().is_empty());
         kms.describe_key(&admin(), &keep.key_id).await.unwrap();

@@ -20,7 +20,7 @@ impl Kms {
         if !PENDING_WINDOW_DAYS.contains(&pending_window_days) {
             return Err(Error::invalid("PendingWindowInDays", "must be between 7 and 366"));
         }
-        let delete_date = Kms::now().saturating_add(pending_window_days * 86_400);
+        let delete_date = self.now().saturating_add(pending_window_days * 86_400);
         self.update_key_with(key_ref, |k| {
             if k.state == KeyState::PendingDeletion {
                 return Err(Error::StateModifiedFailed(k.state));
