@@ -101,7 +101,7 @@ impl Params {
         let number = match self.int("PageNumber")? {
             None => 1,
             Some(n) if n >= 1 && n <= i64::from(u32::MAX) => n as u32,
-            Some(_) => return Err(ParamError::invalid("PageNumber", "must be at least 1")),
+            Some(_) => return Err(ParamError::invalid("PageNumber", "must be between 1 and 4294967295")),
         };
         let size = match self.int("PageSize")? {
             None => default,
