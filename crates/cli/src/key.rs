@@ -79,6 +79,25 @@ pub(crate) enum KeyCommand {
     },
     /// Cancel a scheduled deletion.
     CancelDeletion { key_id: String },
+    /// Import key material into an EXTERNAL key (GetParametersForImport, local wrapping,
+    /// ImportKeyMaterial).
+    Import {
+        /// The EXTERNAL key.
+        #[arg(long)]
+        key_id: String,
+        /// Material: raw bytes for symmetric keys, a PKCS#8 private key (DER or PEM) otherwise.
+        #[arg(long)]
+        material: PathBuf,
+        /// Wrapping algorithm [default: RSAES_OAEP_SHA_256 for symmetric keys,
+        /// RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD for RSA/EC keys, SM2PKE_SM4_ECB for EC_SM2].
+        #[arg(long)]
+        wrapping_algorithm: Option<String>,
+        /// When the material expires: Unix seconds or yyyy-MM-ddTHH:mm:ssZ [default: never].
+        #[arg(long)]
+        expire_at: Option<String>,
+    },
+    /// Delete the imported material of an EXTERNAL key (it becomes PendingImport).
+    DeleteMaterial { key_id: String },
 }
 
 pub(crate) async fn run(conn: ConnArgs, command: KeyCommand) -> anyhow::Result<()> {
@@ -174,6 +193,13 @@ pub(crate) async fn run(conn: ConnArgs, command: KeyCommand) -> anyhow::Result<(
         }
         KeyCommand::CancelDeletion { key_id } => {
             simple(&client, out, "CancelKeyDeletion", vec![("KeyId", key_id)]).await?
+        }
+        KeyCommand::Import { key_id, material, wrapping_algorithm, expire_at } => {
+            crate::byok::import(&client, out, &key_id, &material, wrapping_algorithm.as_deref(), expire_at.as_deref())
+                .await?
+        }
+        KeyCommand::DeleteMaterial { key_id } => {
+            simple(&client, out, "DeleteKeyMaterial", vec![("KeyId", key_id)]).await?
         }
     }
     Ok(())

@@ -1,8 +1,9 @@
 //! The `keyward` binary: `keyward server` (the KMS), `keyward admin …` (local administration
-//! of a data dir: AccessKeys, KMS instances) and `keyward key …` (client commands over the Rust
-//! SDK).
+//! of a data dir: AccessKeys, KMS instances), `keyward key …` (client commands over the Rust
+//! SDK) and `keyward byok wrap` (offline BYOK wrapping).
 
 mod admin;
+mod byok;
 mod key;
 mod output;
 
@@ -69,6 +70,9 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// Bring Your Own Key tools that need no server (offline wrapping).
+    #[command(subcommand)]
+    Byok(byok::ByokCommand),
     /// Manage keys through the API (Rust SDK).
     Key {
         #[command(flatten)]
@@ -103,6 +107,7 @@ fn main() -> std::process::ExitCode {
             }
             Command::Admin { config, command } => admin::run(&config.overrides(), command).await,
             Command::Key { conn, command } => key::run(conn, command).await,
+            Command::Byok(command) => byok::run(command),
         }
     });
     match result {

@@ -67,7 +67,10 @@ fn start(dir: &Path, envs: &[(&str, &str)]) -> Server {
 fn credentials(dir: &Path) -> (String, String) {
     let text = std::fs::read_to_string(dir.join("credentials")).unwrap();
     let get = |k: &str| {
-        text.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).map(str::to_string).unwrap_or_else(|| panic!("{k} in {text}"))
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("{k} in {text}"))
     };
     (get("ALIBABA_CLOUD_ACCESS_KEY_ID"), get("ALIBABA_CLOUD_ACCESS_KEY_SECRET"))
 }
@@ -84,7 +87,11 @@ fn keyward(args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn json(args: &[&str], envs: &[(&str, &str)]) -> Value {
@@ -111,7 +118,10 @@ fn dev_server_key_lifecycle_over_http_and_https() {
     let env = [("ALIBABA_CLOUD_ACCESS_KEY_ID", ak.as_str()), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", sk.as_str())];
     let http = ["--endpoint", server.http.as_str(), "--output", "json"];
 
-    let created = json(&[&["key", "create", "--spec", "EC_P256", "--description", "cli key", "--tag", "env=dev"][..], &http].concat(), &env);
+    let created = json(
+        &[&["key", "create", "--spec", "EC_P256", "--description", "cli key", "--tag", "env=dev"][..], &http].concat(),
+        &env,
+    );
     let id = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
     assert_eq!(created["KeyMetadata"]["KeyUsage"], "SIGN/VERIFY");
     let d = json(&[&["key", "describe", &id][..], &http].concat(), &env);
@@ -130,7 +140,10 @@ fn dev_server_key_lifecycle_over_http_and_https() {
         assert_eq!(json(&[&["key", "describe", &id][..], &http].concat(), &env)["KeyMetadata"]["KeyState"], state);
     }
     json(&[&["key", "schedule-deletion", &id, "--days", "7"][..], &http].concat(), &env);
-    assert_eq!(json(&[&["key", "describe", &id][..], &http].concat(), &env)["KeyMetadata"]["KeyState"], "PendingDeletion");
+    assert_eq!(
+        json(&[&["key", "describe", &id][..], &http].concat(), &env)["KeyMetadata"]["KeyState"],
+        "PendingDeletion"
+    );
     json(&[&["key", "cancel-deletion", &id][..], &http].concat(), &env);
     assert_eq!(json(&[&["key", "describe", &id][..], &http].concat(), &env)["KeyMetadata"]["KeyState"], "Enabled");
 
@@ -141,7 +154,10 @@ fn dev_server_key_lifecycle_over_http_and_https() {
     // API errors come back with their code.
     let (ok, _, err) = keyward(&["key", "describe", "nope", "--endpoint", &server.http], &env);
     assert!(!ok && err.contains("Forbidden.KeyNotFound"), "{err}");
-    let (ok, _, err) = keyward(&["key", "describe", &id, "--endpoint", &server.http], &[("ALIBABA_CLOUD_ACCESS_KEY_ID", &ak), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "wrong-secret")]);
+    let (ok, _, err) = keyward(
+        &["key", "describe", &id, "--endpoint", &server.http],
+        &[("ALIBABA_CLOUD_ACCESS_KEY_ID", &ak), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "wrong-secret")],
+    );
     assert!(!ok && err.contains("SignatureDoesNotMatch"), "{err}");
     let (ok, _, err) = keyward(&["key", "list", "--endpoint", &server.http], &[]);
     assert!(!ok && err.contains("credentials missing"), "{err}");
@@ -152,30 +168,59 @@ fn admin_commands_and_restart_keep_data() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data_s = data.to_str().unwrap();
-    let fixed = [("KEYWARD_BOOTSTRAP_ACCESS_KEY_ID", "LTAIfixedadmin"), ("KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET", "fixed-secret-123")];
+    let fixed = [
+        ("KEYWARD_BOOTSTRAP_ACCESS_KEY_ID", "LTAIfixedadmin"),
+        ("KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET", "fixed-secret-123"),
+    ];
     let server = start(&data, &fixed);
     assert!(!data.join("credentials").exists(), "fixed credentials are not written to disk");
-    let env = [("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIfixedadmin"), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "fixed-secret-123")];
+    let env =
+        [("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIfixedadmin"), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "fixed-secret-123")];
     let http = ["--endpoint", server.http.as_str(), "--output", "json"];
 
-    let inst = json(&["admin", "--data-dir", data_s, "instance", "create", "--type", "software", "--spec", "2000", "--key-quota", "5", "--output", "json"], &[]);
+    let inst = json(
+        &[
+            "admin",
+            "--data-dir",
+            data_s,
+            "instance",
+            "create",
+            "--type",
+            "software",
+            "--spec",
+            "2000",
+            "--key-quota",
+            "5",
+            "--output",
+            "json",
+        ],
+        &[],
+    );
     let iid = inst["KmsInstanceId"].as_str().unwrap().to_string();
     assert!(iid.starts_with("kst-"));
     let (ok, _, err) = keyward(&["admin", "--data-dir", data_s, "instance", "create", "--type", "hardware"], &[]);
     assert!(!ok && err.contains("hardware"), "{err}");
-    let k = json(&[&["key", "create", "--instance-id", &iid, "--origin", "EXTERNAL", "--spec", "RSA_2048"][..], &http].concat(), &env);
+    let k = json(
+        &[&["key", "create", "--instance-id", &iid, "--origin", "EXTERNAL", "--spec", "RSA_2048"][..], &http].concat(),
+        &env,
+    );
     assert_eq!(k["KeyMetadata"]["KeyState"], "PendingImport");
     assert_eq!(k["KeyMetadata"]["DKMSInstanceId"], iid.as_str());
 
     // A second AccessKey works at once; once disabled (before first use) it is refused.
-    let ak = json(&["admin", "--data-dir", data_s, "access-key", "create", "--principal", "app", "--output", "json"], &[]);
-    let (id2, sk2) = (ak["AccessKeyId"].as_str().unwrap().to_string(), ak["AccessKeySecret"].as_str().unwrap().to_string());
+    let ak =
+        json(&["admin", "--data-dir", data_s, "access-key", "create", "--principal", "app", "--output", "json"], &[]);
+    let (id2, sk2) =
+        (ak["AccessKeyId"].as_str().unwrap().to_string(), ak["AccessKeySecret"].as_str().unwrap().to_string());
     let env2 = [("ALIBABA_CLOUD_ACCESS_KEY_ID", id2.as_str()), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", sk2.as_str())];
     json(&[&["key", "list"][..], &http].concat(), &env2);
     let ak3 = json(&["admin", "--data-dir", data_s, "access-key", "create", "--output", "json"], &[]);
     let id3 = ak3["AccessKeyId"].as_str().unwrap().to_string();
     keyward(&["admin", "--data-dir", data_s, "access-key", "disable", &id3], &[]);
-    let env3 = [("ALIBABA_CLOUD_ACCESS_KEY_ID", id3.as_str()), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ak3["AccessKeySecret"].as_str().unwrap())];
+    let env3 = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", id3.as_str()),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ak3["AccessKeySecret"].as_str().unwrap()),
+    ];
     let (ok, _, err) = keyward(&[&["key", "list"][..], &http].concat(), &env3);
     assert!(!ok && err.contains("Forbidden.AccessKey"), "{err}");
     let list = json(&["admin", "--data-dir", data_s, "access-key", "list", "--output", "json"], &[]);
@@ -218,5 +263,9 @@ fn production_mode_needs_an_existing_root_key() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("root key does not match"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("root key does not match"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

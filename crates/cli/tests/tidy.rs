@@ -38,7 +38,12 @@ fn no_unsafe_code() {
     let offenders: Vec<_> = workspace_files()
         .into_iter()
         .filter(|f| f.file_name().is_some_and(|n| n != "tidy.rs"))
-        .filter(|f| std::fs::read_to_string(f).unwrap().lines().any(|l| l.contains("unsafe ") && !l.trim_start().starts_with("//")))
+        .filter(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .any(|l| l.contains("unsafe ") && !l.trim_start().starts_with("//"))
+        })
         .collect();
     assert!(offenders.is_empty(), "unsafe code in: {offenders:#?}");
 }

@@ -21,6 +21,9 @@ pub enum Error {
     /// No alias with that name.
     #[error("the specified alias is not found")]
     AliasNotFound,
+    /// No such version of the key.
+    #[error("the specified key version is not found")]
+    KeyVersionNotFound,
     /// No KMS instance with that id.
     #[error("the specified KMS instance is not found")]
     InstanceNotFound,
@@ -42,6 +45,17 @@ pub enum Error {
     /// The operation needs an EXTERNAL key.
     #[error("this key origin is not valid for this api")]
     UnsupportedOrigin,
+    /// The ImportToken is unknown, forged, belongs to another key, or the material was wrapped
+    /// with the public key of another GetParametersForImport call.
+    #[error("import token is invalid: {0}")]
+    InvalidImportToken(String),
+    /// The ImportToken is older than 24 hours.
+    #[error("import token is expired")]
+    ExpiredImportToken,
+    /// The material does not decrypt, does not fit the key spec, or differs from the material
+    /// first imported into the key.
+    #[error("key material is invalid: {0}")]
+    InvalidKeyMaterial(String),
     /// A quota (instance keys, tags) would be exceeded.
     #[error("{0}")]
     LimitExceeded(String),

@@ -12,6 +12,7 @@
 //! - [`memory`]: an in-memory store for unit tests.
 //! - [`access_keys`]: AccessKey administration and the authentication lookup (cached).
 //! - [`ops`]: one file per API operation.
+//! - [`wrapping_pool`]: pre-generated RSA wrapping keys for GetParametersForImport.
 
 pub mod access_keys;
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod model;
 pub mod ops;
 pub mod service;
 pub mod store;
+pub mod wrapping_pool;
 
 pub use error::Error;
 pub use service::{Caller, Kms, KmsConfig};

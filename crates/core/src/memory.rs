@@ -7,7 +7,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::model::{AccessKeyRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Tag, UnixTime};
+use crate::model::{
+    AccessKeyRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin, Tag, UnixTime,
+};
 use crate::store::{NewKey, Store, StoreError};
 
 #[derive(Default)]
@@ -18,6 +20,7 @@ struct State {
     tags: BTreeMap<String, Vec<Tag>>,
     instances: BTreeMap<String, InstanceRecord>,
     access_keys: BTreeMap<String, AccessKeyRecord>,
+    tokens: BTreeMap<String, ImportTokenRecord>,
 }
 
 /// In-memory store (tests only).
@@ -104,6 +107,7 @@ impl Store for MemoryStore {
         let mut s = self.state();
         s.versions.remove(key_id);
         s.tags.remove(key_id);
+        s.tokens.retain(|_, t| t.key_id != key_id);
         Ok(s.keys.remove(key_id).is_some())
     }
 
@@ -115,6 +119,70 @@ impl Store for MemoryStore {
             .filter(|k| k.state == KeyState::PendingDeletion && k.delete_date.is_some_and(|d| d <= now))
             .map(|k| k.key_id.clone())
             .collect())
+    }
+
+    async fn keys_with_expired_material(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .state()
+            .keys
+            .values()
+            .filter(|k| k.origin == Origin::External && k.state != KeyState::PendingImport)
+            .filter(|k| k.material_expire.is_some_and(|t| t <= now))
+            .map(|k| k.key_id.clone())
+            .collect())
+    }
+
+    async fn update_key_material(
+        &self,
+        key: &KeyRecord,
+        version_id: &str,
+        sealed_material: Option<&[u8]>,
+        fingerprint: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.state();
+        let State { keys, versions, .. } = &mut *s;
+        let stored = keys.get_mut(&key.key_id).filter(|k| k.revision == key.revision).ok_or(StoreError::Conflict)?;
+        let version = versions
+            .get_mut(&key.key_id)
+            .and_then(|vs| vs.iter_mut().find(|v| v.version_id == version_id))
+            .ok_or(StoreError::Conflict)?;
+        version.sealed_material = sealed_material.map(<[u8]>::to_vec);
+        if let Some(f) = fingerprint {
+            version.material_fingerprint = Some(f.to_vec());
+        }
+        *stored = key.clone();
+        stored.revision += 1;
+        Ok(())
+    }
+
+    async fn create_import_token(&self, token: &ImportTokenRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.tokens.contains_key(&token.token_id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        if !s.keys.contains_key(&token.key_id) {
+            return Err(StoreError::Conflict);
+        }
+        s.tokens.insert(token.token_id.clone(), token.clone());
+        Ok(())
+    }
+
+    async fn get_import_token(&self, token_id: &str) -> Result<Option<ImportTokenRecord>, StoreError> {
+        Ok(self.state().tokens.get(token_id).cloned())
+    }
+
+    async fn list_live_import_tokens(&self, key_id: &str, now: UnixTime) -> Result<Vec<ImportTokenRecord>, StoreError> {
+        let mut v: Vec<_> =
+            self.state().tokens.values().filter(|t| t.key_id == key_id && t.expires_at > now).cloned().collect();
+        v.sort_by(|a, b| (a.creation_date, &a.token_id).cmp(&(b.creation_date, &b.token_id)));
+        Ok(v)
+    }
+
+    async fn delete_expired_import_tokens(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let mut s = self.state();
+        let before = s.tokens.len();
+        s.tokens.retain(|_, t| t.expires_at > now);
+        Ok((before - s.tokens.len()) as u64)
     }
 
     async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError> {

@@ -178,6 +178,34 @@ pub struct KeyVersionRecord {
     pub creation_date: UnixTime,
     /// Sealed material, if any.
     pub sealed_material: Option<Vec<u8>>,
+    /// Keyed fingerprint of the first material imported into this version (EXTERNAL keys):
+    /// every later import must match it. Kept when the material is deleted or expires.
+    pub material_fingerprint: Option<Vec<u8>>,
+}
+
+/// The parameters of one GetParametersForImport call: a wrapping key pair bound to one key
+/// version, valid until `expires_at`. The private key is sealed (`RecordKind::WrappingKey`,
+/// id = `token_id`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportTokenRecord {
+    /// Random id carried inside the ImportToken.
+    pub token_id: String,
+    /// The key the token belongs to.
+    pub key_id: String,
+    /// The key version the material will go into.
+    pub version_id: String,
+    /// Wrapping key spec name (`RSA_2048`, `EC_SM2`).
+    pub wrapping_spec: String,
+    /// Wrapping algorithm name (e.g. `RSAES_OAEP_SHA_256`).
+    pub wrapping_algorithm: String,
+    /// Sealed wrapping private key.
+    pub sealed_private_key: Vec<u8>,
+    /// DER SubjectPublicKeyInfo of the wrapping public key.
+    pub public_key_der: Vec<u8>,
+    /// Creation time.
+    pub creation_date: UnixTime,
+    /// End of validity (creation + 24 h).
+    pub expires_at: UnixTime,
 }
 
 /// Kind of KMS instance (key store).

@@ -8,8 +8,9 @@ use keyward_crypto::{Barrier, RecordKind, SecretBytes};
 use crate::access_keys::AccessKeyCache;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
-use crate::model::{KeyRecord, UnixTime};
+use crate::model::{KeyRecord, KeyState, UnixTime};
 use crate::store::{Store, StoreError};
+use crate::wrapping_pool::WrappingKeyPool;
 
 /// Settings of the service that are not about storage.
 #[derive(Clone, Debug)]
@@ -18,11 +19,13 @@ pub struct KmsConfig {
     pub region: String,
     /// Account id reported in ARNs and as `Creator`.
     pub account_id: String,
+    /// Number of pre-generated RSA-2048 wrapping keys kept ready for GetParametersForImport.
+    pub wrapping_pool_size: usize,
 }
 
 impl Default for KmsConfig {
     fn default() -> Self {
-        Self { region: "cn-hangzhou".into(), account_id: "1000000000000000".into() }
+        Self { region: "cn-hangzhou".into(), account_id: "1000000000000000".into(), wrapping_pool_size: 8 }
     }
 }
 
@@ -42,6 +45,7 @@ pub struct Kms {
     pub(crate) config: KmsConfig,
     pub(crate) access_keys: AccessKeyCache,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) wrapping_pool: Arc<WrappingKeyPool>,
 }
 
 /// Name of the metadata row holding the sealed canary that proves the root key is right.
@@ -79,12 +83,18 @@ impl Kms {
                 ));
             }
         }
-        Ok(Self { store, barrier, config, access_keys: AccessKeyCache::new(), clock })
+        let wrapping_pool = WrappingKeyPool::start(config.wrapping_pool_size);
+        Ok(Self { store, barrier, config, access_keys: AccessKeyCache::new(), clock, wrapping_pool })
     }
 
     /// The service settings.
     pub fn config(&self) -> &KmsConfig {
         &self.config
+    }
+
+    /// Number of RSA wrapping keys ready in the pool.
+    pub fn wrapping_pool_ready(&self) -> usize {
+        self.wrapping_pool.len()
     }
 
     /// The store (for composition and tests).
@@ -111,6 +121,15 @@ impl Kms {
     /// millisecond (expired material is never used, whatever the sweeper has done yet).
     pub fn material_expired(&self, key: &KeyRecord) -> bool {
         key.material_expire.is_some_and(|t| self.now_ms() >= t.saturating_mul(1000))
+    }
+
+    /// The key as callers see it: an EXTERNAL key whose material has expired is `PendingImport`
+    /// (unless `PendingDeletion`) from the moment of expiry, before the sweeper has run.
+    pub fn effective(&self, mut key: KeyRecord) -> KeyRecord {
+        if self.material_expired(&key) && key.state != KeyState::PendingDeletion {
+            key.state = KeyState::PendingImport;
+        }
+        key
     }
 
     /// The ARN of a key.
@@ -151,7 +170,7 @@ impl Kms {
     /// Loads a key by `KeyId` parameter (id, ARN or alias).
     pub async fn load_key(&self, key_ref: &str) -> Result<KeyRecord, Error> {
         let id = self.resolve_key_id(key_ref)?;
-        self.store.get_key(&id).await?.ok_or(Error::KeyNotFound)
+        self.store.get_key(&id).await?.map(|k| self.effective(k)).ok_or(Error::KeyNotFound)
     }
 
     /// Read-modify-write of a key under optimistic concurrency: `change` is applied to the

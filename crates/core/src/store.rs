@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{AccessKeyRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime};
+use crate::model::{AccessKeyRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime};
 
 /// Errors a backend reports, by kind (never by driver message).
 #[derive(Debug, thiserror::Error)]
@@ -71,12 +71,38 @@ pub trait Store: Send + Sync + 'static {
     /// Number of key versions held by keys of an instance.
     async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError>;
 
+    /// Keys with `material_expire <= now` whose state is not yet `PendingImport` (the expiry
+    /// sweeper's work list), ordered by id.
+    async fn keys_with_expired_material(&self, now: UnixTime) -> Result<Vec<String>, StoreError>;
+    /// Atomically replaces a key's metadata (same revision rule as [`Store::update_key`]) and one
+    /// of its versions' material: `sealed_material` `Some` sets it, `None` clears it;
+    /// `fingerprint` `Some` sets the version's fingerprint, `None` leaves it unchanged.
+    /// `Conflict` if the revision is stale, the key is gone or the version does not exist.
+    async fn update_key_material(
+        &self,
+        key: &KeyRecord,
+        version_id: &str,
+        sealed_material: Option<&[u8]>,
+        fingerprint: Option<&[u8]>,
+    ) -> Result<(), StoreError>;
+
     // --- key versions and tags ---
 
     /// The versions of a key, oldest first.
     async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError>;
     /// The tags of a key, ordered by tag key.
     async fn list_key_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError>;
+
+    // --- import tokens (GetParametersForImport) ---
+
+    /// Stores a token; `AlreadyExists` if the id is taken. Deleted with its key.
+    async fn create_import_token(&self, token: &ImportTokenRecord) -> Result<(), StoreError>;
+    /// Reads a token.
+    async fn get_import_token(&self, token_id: &str) -> Result<Option<ImportTokenRecord>, StoreError>;
+    /// The tokens of a key whose `expires_at` is after `now`, oldest first.
+    async fn list_live_import_tokens(&self, key_id: &str, now: UnixTime) -> Result<Vec<ImportTokenRecord>, StoreError>;
+    /// Deletes tokens with `expires_at <= now`; returns how many.
+    async fn delete_expired_import_tokens(&self, now: UnixTime) -> Result<u64, StoreError>;
 
     // --- instances ---
 

@@ -5,6 +5,7 @@
 //! to another row or another kind of record without failing authentication.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hmac;
 
 use crate::{CryptoError, SecretBytes, random};
 
@@ -35,9 +36,30 @@ impl RecordKind {
     }
 }
 
-/// Seals and opens records under the 256-bit root key.
+/// Seals and opens records under the 256-bit root key, and computes keyed fingerprints and
+/// MACs with a key derived from it.
 pub struct Barrier {
     key: LessSafeKey,
+    mac_key: hmac::Key,
+}
+
+/// What a keyed digest of [`Barrier::mac`] is for; part of the MAC input, so a value computed
+/// for one purpose never verifies for another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MacPurpose {
+    /// Fingerprint of imported key material (binding rule of ImportKeyMaterial).
+    MaterialFingerprint,
+    /// Authenticity of an ImportToken.
+    ImportToken,
+}
+
+impl MacPurpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Self::MaterialFingerprint => b"material-fingerprint",
+            Self::ImportToken => b"import-token",
+        }
+    }
 }
 
 impl Barrier {
@@ -45,7 +67,26 @@ impl Barrier {
     pub fn new(root_key: &SecretBytes) -> Result<Self, CryptoError> {
         let unbound = UnboundKey::new(&AES_256_GCM, root_key.expose())
             .map_err(|_| CryptoError::InvalidKey("the root key must be 32 bytes"))?;
-        Ok(Self { key: LessSafeKey::new(unbound) })
+        // The MAC key is derived from the root key (HMAC-SHA256 as a PRF with a fixed label), so
+        // the sealing key is never used for anything but sealing.
+        let prk = hmac::Key::new(hmac::HMAC_SHA256, root_key.expose());
+        let derived = hmac::sign(&prk, b"keyward-mac-key-v1");
+        let mac_key = hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref());
+        Ok(Self { key: LessSafeKey::new(unbound), mac_key })
+    }
+
+    /// HMAC-SHA256 over `parts` (each length-prefixed) for `purpose`, under the derived MAC key.
+    pub fn mac(&self, purpose: MacPurpose, parts: &[&[u8]]) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.mac_key);
+        ctx.update(purpose.label());
+        for p in parts {
+            ctx.update(&(p.len() as u64).to_be_bytes());
+            ctx.update(p);
+        }
+        let tag = ctx.sign();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
     }
 
     /// Seals `plaintext` as a record of `kind` with id `id`.
@@ -127,6 +168,16 @@ mod tests {
             assert!(b.open(RecordKind::Canary, "x", &t).is_err());
             assert!(b.open(RecordKind::Canary, "x", &sealed[..i]).is_err());
         }
+    }
+
+    #[test]
+    fn macs_depend_on_root_key_purpose_and_framing() {
+        let b = barrier();
+        let m = b.mac(MacPurpose::MaterialFingerprint, &[b"ab", b"c"]);
+        assert_eq!(m, b.mac(MacPurpose::MaterialFingerprint, &[b"ab", b"c"]));
+        assert_ne!(m, b.mac(MacPurpose::MaterialFingerprint, &[b"a", b"bc"]));
+        assert_ne!(m, b.mac(MacPurpose::ImportToken, &[b"ab", b"c"]));
+        assert_ne!(m, barrier().mac(MacPurpose::MaterialFingerprint, &[b"ab", b"c"]));
     }
 
     #[test]

@@ -6,14 +6,17 @@
 //! - [`barrier`]: the root-key barrier that seals every secret record before it reaches a store
 //!   (DESIGN.md §2).
 //! - [`random`]: system randomness and identifiers derived from it.
+//! - [`byok`]: Bring Your Own Key — wrapping key pairs, unwrapping imported material (server)
+//!   and wrapping it (client, CLI) for every documented wrapping algorithm.
 
 pub mod barrier;
+pub mod byok;
 pub mod keygen;
 pub mod random;
 pub mod secret;
 pub mod spec;
 
-pub use barrier::{Barrier, RecordKind};
+pub use barrier::{Barrier, MacPurpose, RecordKind};
 pub use secret::SecretBytes;
 pub use spec::{KeySpec, KeyUsage};
 

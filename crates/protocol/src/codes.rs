@@ -38,6 +38,10 @@ codes! {
     INVALID_VERSION = 400, "InvalidVersion", "Specified parameter Version is not valid.";
     DKMS_INSTANCE_NOT_FOUND = 403, "Forbidden.DKMSInstanceNotFound", "The specified DKMS Instance is not found.";
     KEY_NOT_FOUND = 404, "Forbidden.KeyNotFound", "The specified Key is not found.";
+    KEY_VERSION_NOT_FOUND = 404, "Forbidden.KeyVersionNotFound", "The specified Key version is not found.";
+    INVALID_KEY_MATERIAL = 400, "InvalidKeyMaterial", "key material is invalid";
+    INVALID_IMPORT_TOKEN = 400, "InvalidImportToken", "import token is invalid";
+    EXPIRED_IMPORT_TOKEN = 400, "ExpiredImportToken", "import token is expired";
     ALIAS_NOT_FOUND = 404, "Forbidden.AliasNotFound", "The specified Alias is not found.";
     LIMIT_EXCEEDED = 400, "Rejected.LimitExceeded", "The request was rejected because user create resource limit was exceeded.";
     UNSUPPORTED_ORIGIN = 400, "Unsupported.Origin", "This key origin is not valid for this api.";

@@ -20,6 +20,7 @@ pub const ENV_VARS: &[&str] = &[
     "KEYWARD_TLS_CERT_FILE",
     "KEYWARD_TLS_KEY_FILE",
     "KEYWARD_DELETION_SWEEP_SECS",
+    "KEYWARD_WRAPPING_KEY_POOL",
     "KEYWARD_BOOTSTRAP_ACCESS_KEY_ID",
     "KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET",
 ];
@@ -47,6 +48,8 @@ pub struct RawConfig {
     pub account_id: Option<String>,
     /// How often the deletion job runs, in seconds.
     pub deletion_sweep_secs: Option<u64>,
+    /// Pre-generated RSA-2048 wrapping keys kept ready for GetParametersForImport.
+    pub wrapping_key_pool: Option<usize>,
     /// TLS settings.
     #[serde(default)]
     pub tls: RawTls,
@@ -119,8 +122,10 @@ pub struct Settings {
     pub region: String,
     /// Account id.
     pub account_id: String,
-    /// Deletion job period.
+    /// Deletion job period (also the expiry sweeper's).
     pub deletion_sweep: std::time::Duration,
+    /// Size of the RSA wrapping-key pool.
+    pub wrapping_key_pool: usize,
     /// Bootstrap AccessKey id and secret from the environment, if both are set.
     pub bootstrap_access_key: Option<(String, String)>,
 }
@@ -245,6 +250,15 @@ impl Settings {
         if sweep == 0 {
             return Err(ConfigError::Invalid { name: "deletion_sweep_secs", detail: "must be at least 1".into() });
         }
+        let wrapping_key_pool = match env("KEYWARD_WRAPPING_KEY_POOL") {
+            Some(v) => v
+                .parse::<usize>()
+                .map_err(|_| ConfigError::Invalid { name: "wrapping_key_pool", detail: "an integer".into() })?,
+            None => raw.wrapping_key_pool.unwrap_or(8),
+        };
+        if wrapping_key_pool > 1024 {
+            return Err(ConfigError::Invalid { name: "wrapping_key_pool", detail: "at most 1024".into() });
+        }
         let bootstrap_id = env("KEYWARD_BOOTSTRAP_ACCESS_KEY_ID");
         let bootstrap_secret = env("KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET");
         let bootstrap_access_key = match (bootstrap_id, bootstrap_secret) {
@@ -267,6 +281,7 @@ impl Settings {
             region,
             account_id,
             deletion_sweep: std::time::Duration::from_secs(sweep),
+            wrapping_key_pool,
             bootstrap_access_key,
         })
     }

@@ -36,6 +36,9 @@ pub async fn dispatch(action: &str, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         "ListKmsInstances" => actions::list_kms_instances::handle(ctx).await,
         "GetKmsInstance" => actions::get_kms_instance::handle(ctx).await,
         "GetKmsInstanceQuotaInfos" => actions::get_kms_instance_quota_infos::handle(ctx).await,
+        "GetParametersForImport" => actions::get_parameters_for_import::handle(ctx).await,
+        "ImportKeyMaterial" => actions::import_key_material::handle(ctx).await,
+        "DeleteKeyMaterial" => actions::delete_key_material::handle(ctx).await,
         other => Err(ApiError::with_message(
             codes::INVALID_ACTION,
             format!(

@@ -74,6 +74,17 @@ impl From<Error> for ApiError {
             Error::InvalidParameter { name, detail } => Self::invalid(name, detail),
             Error::KeyNotFound => Self::new(codes::KEY_NOT_FOUND),
             Error::AliasNotFound => Self::new(codes::ALIAS_NOT_FOUND),
+            Error::KeyVersionNotFound => Self::new(codes::KEY_VERSION_NOT_FOUND),
+            Error::InvalidImportToken(why) => {
+                Self::with_message(codes::INVALID_IMPORT_TOKEN, format!("The import token is invalid: {why}."))
+            }
+            Error::ExpiredImportToken => Self::with_message(
+                codes::EXPIRED_IMPORT_TOKEN,
+                "The import token is expired (tokens are valid for 24 hours); call GetParametersForImport again.",
+            ),
+            Error::InvalidKeyMaterial(why) => {
+                Self::with_message(codes::INVALID_KEY_MATERIAL, format!("The key material is invalid: {why}."))
+            }
             Error::InstanceNotFound => Self::new(codes::DKMS_INSTANCE_NOT_FOUND),
             Error::KeyState(s) => Self::new(state_code(s)),
             Error::StateModifiedFailed(s) => Self::with_message(
@@ -108,6 +119,10 @@ mod tests {
             (Error::invalid("KeySpec", "x"), 400, "InvalidParameter"),
             (Error::KeyNotFound, 404, "Forbidden.KeyNotFound"),
             (Error::AliasNotFound, 404, "Forbidden.AliasNotFound"),
+            (Error::KeyVersionNotFound, 404, "Forbidden.KeyVersionNotFound"),
+            (Error::InvalidImportToken("x".into()), 400, "InvalidImportToken"),
+            (Error::ExpiredImportToken, 400, "ExpiredImportToken"),
+            (Error::InvalidKeyMaterial("x".into()), 400, "InvalidKeyMaterial"),
             (Error::InstanceNotFound, 403, "Forbidden.DKMSInstanceNotFound"),
             (Error::KeyState(KeyState::Disabled), 409, "Rejected.Disabled"),
             (Error::KeyState(KeyState::PendingDeletion), 409, "Rejected.PendingDeletion"),

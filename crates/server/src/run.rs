@@ -79,7 +79,8 @@ fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
     Ok(l)
 }
 
-/// Destroys keys at the end of their deletion window, every `period`.
+/// Every `period`: destroys keys at the end of their deletion window, deletes expired imported
+/// material and expired import tokens.
 async fn deletion_job(kms: Arc<Kms>, period: Duration) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -87,6 +88,9 @@ async fn deletion_job(kms: Arc<Kms>, period: Duration) {
         tick.tick().await;
         if let Err(e) = kms.destroy_due_keys(kms.now()).await {
             tracing::error!(error = %e, "deletion job failed; it will retry");
+        }
+        if let Err(e) = kms.sweep_expired_material().await {
+            tracing::error!(error = %e, "expiry job failed; it will retry");
         }
     }
 }

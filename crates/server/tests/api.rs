@@ -487,3 +487,116 @@ async fn database_files_hold_no_plaintext_key_material() {
     }
     assert!(scanned > 0, "the database files were scanned");
 }
+
+/// BYOK through the router: import, then the store holds no trace of the imported material or
+/// of the wrapping private key.
+#[tokio::test]
+async fn imported_material_never_reaches_the_database_in_plaintext() {
+    use keyward_crypto::KeySpec;
+    use keyward_crypto::byok::{self, WrappingAlgorithm};
+    let h = harness().await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut secrets = Vec::new();
+    for (spec, alg, spki_check) in [
+        ("Aliyun_AES_256", "RSAES_OAEP_SHA_256", false),
+        ("Aliyun_SM4", "SM2PKE", false),
+        ("Aliyun_AES_128", "RSAES_PKCS1_V1_5", false),
+    ] {
+        let _ = spki_check;
+        let v = ok(&h, "CreateKey", &[("KeySpec", spec), ("Origin", "EXTERNAL")]).await;
+        let id = v["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+        let wspec = if alg == "SM2PKE" { "EC_SM2" } else { "RSA_2048" };
+        let p =
+            ok(&h, "GetParametersForImport", &[("KeyId", &id), ("WrappingKeySpec", wspec), ("WrappingAlgorithm", alg)])
+                .await;
+        let public = b64.decode(p["PublicKey"].as_str().unwrap()).unwrap();
+        assert!(is_wire_time(&p["TokenExpireTime"]));
+        let target = KeySpec::parse(spec).unwrap();
+        let material = keyward_crypto::random::bytes(target.symmetric_len().unwrap()).unwrap();
+        let wrapped = byok::wrap_material(&public, WrappingAlgorithm::parse(alg).unwrap(), &material, target).unwrap();
+        let enc = b64.encode(&wrapped);
+        let token = p["ImportToken"].as_str().unwrap();
+        ok(
+            &h,
+            "ImportKeyMaterial",
+            &[("KeyId", &id), ("EncryptedKeyMaterial", &enc), ("ImportToken", token), ("KeyMaterialExpireUnix", "0")],
+        )
+        .await;
+        let d = ok(&h, "DescribeKey", &[("KeyId", &id)]).await;
+        assert_eq!(
+            (d["KeyMetadata"]["KeyState"].as_str(), d["KeyMetadata"]["Origin"].as_str()),
+            (Some("Enabled"), Some("EXTERNAL"))
+        );
+        err(
+            &h,
+            "ImportKeyMaterial",
+            &[("KeyId", &id), ("EncryptedKeyMaterial", "%%%"), ("ImportToken", token)],
+            400,
+            "InvalidParameter",
+        )
+        .await;
+        err(
+            &h,
+            "ImportKeyMaterial",
+            &[("KeyId", &id), ("EncryptedKeyMaterial", &enc), ("ImportToken", "bm9wZQ==")],
+            400,
+            "InvalidImportToken",
+        )
+        .await;
+        ok(&h, "DeleteKeyMaterial", &[("KeyId", &id)]).await;
+        assert_eq!(ok(&h, "DescribeKey", &[("KeyId", &id)]).await["KeyMetadata"]["KeyState"], "PendingImport");
+        ok(&h, "ImportKeyMaterial", &[("KeyId", &id), ("EncryptedKeyMaterial", &enc), ("ImportToken", token)]).await;
+        secrets.push(material);
+    }
+    let own = ok(&h, "CreateKey", &[]).await;
+    let own_id = own["KeyMetadata"]["KeyId"].as_str().unwrap();
+    let e = err(
+        &h,
+        "GetParametersForImport",
+        &[("KeyId", own_id), ("WrappingKeySpec", "RSA_2048"), ("WrappingAlgorithm", "RSAES_OAEP_SHA_256")],
+        400,
+        "Unsupported.Origin",
+    )
+    .await;
+    assert!(e["Message"].as_str().is_some());
+    let ext = ok(&h, "CreateKey", &[("Origin", "EXTERNAL")]).await;
+    let ext_id = ext["KeyMetadata"]["KeyId"].as_str().unwrap();
+    let e = err(
+        &h,
+        "GetParametersForImport",
+        &[("KeyId", ext_id), ("WrappingKeySpec", "EC_SM2"), ("WrappingAlgorithm", "RSAES_OAEP_SHA_256")],
+        400,
+        "InvalidParameter",
+    )
+    .await;
+    assert!(e["Message"].as_str().unwrap().contains("WrappingAlgorithm"), "{e}");
+    let e = err(
+        &h,
+        "GetParametersForImport",
+        &[("KeyId", ext_id), ("WrappingKeySpec", "RSA_1024"), ("WrappingAlgorithm", "RSAES_OAEP_SHA_256")],
+        400,
+        "InvalidParameter",
+    )
+    .await;
+    assert!(e["Message"].as_str().unwrap().contains("WrappingKeySpec"), "{e}");
+    err(&h, "GetParametersForImport", &[("KeyId", ext_id), ("WrappingKeySpec", "RSA_2048")], 400, "MissingParameter")
+        .await;
+
+    // The wrapping private keys are sealed too: none of the stored tokens' plaintext appears.
+    for t in h.kms.store().list_live_import_tokens(ext_id, 0).await.unwrap() {
+        let private = h.kms.barrier().open(RecordKind::WrappingKey, &t.token_id, &t.sealed_private_key).unwrap();
+        let m = private.expose();
+        secrets.push(m[m.len() / 2..m.len() / 2 + 32].to_vec());
+    }
+    for entry in std::fs::read_dir(h.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        for s in &secrets {
+            assert!(
+                !bytes.windows(s.len()).any(|w| w == s.as_slice()),
+                "{} contains imported material",
+                path.display()
+            );
+        }
+    }
+}

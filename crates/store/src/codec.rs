@@ -1,13 +1,13 @@
 //! Row decoding and error mapping shared by the SQLite and PostgreSQL backends.
 //!
-//! Both backends store the same columns (see `migrations/*/0001_init.sql`); the decoders here
+//! Both backends store the same columns (see `migrations/<dialect>/*.sql`); the decoders here
 //! are generic over the driver's row type, so a record is decoded the same way everywhere.
 //! Enums are stored as their `as_str()` text: text that no longer parses is reported as
 //! [`StoreError::Corrupt`], as is a column whose value cannot be decoded to its Rust type.
 
 use keyward_core::model::{
-    AccessKeyRecord, DeletionProtection, InstanceKind, InstanceRecord, KeyRecord, KeySpec, KeyState, KeyUsage,
-    KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+    AccessKeyRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord, KeySpec, KeyState,
+    KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
 };
 use keyward_core::store::StoreError;
 use sqlx::error::ErrorKind;
@@ -21,6 +21,16 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(ref db) if db.kind() == ErrorKind::UniqueViolation => StoreError::AlreadyExists,
         sqlx::Error::ColumnDecode { index, source } => StoreError::Corrupt(format!("column {index}: {source}")),
         other => StoreError::Backend(Box::new(other)),
+    }
+}
+
+/// Maps the error of an insert into a table whose parent row must exist: a foreign-key
+/// violation (by kind, never by message) means the parent is gone, [`StoreError::Conflict`];
+/// anything else as [`map_err`].
+pub(crate) fn map_child_insert_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Database(ref db) if db.kind() == ErrorKind::ForeignKeyViolation => StoreError::Conflict,
+        other => map_err(other),
     }
 }
 
@@ -100,6 +110,29 @@ where
         version_id: col(row, "version_id")?,
         creation_date: col(row, "creation_date")?,
         sealed_material: col(row, "sealed_material")?,
+        material_fingerprint: col(row, "material_fingerprint")?,
+    })
+}
+
+/// Decodes a row of `import_tokens`.
+pub(crate) fn import_token_from_row<'r, R>(row: &'r R) -> Result<ImportTokenRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(ImportTokenRecord {
+        token_id: col(row, "token_id")?,
+        key_id: col(row, "key_id")?,
+        version_id: col(row, "version_id")?,
+        wrapping_spec: col(row, "wrapping_spec")?,
+        wrapping_algorithm: col(row, "wrapping_algorithm")?,
+        sealed_private_key: col(row, "sealed_private_key")?,
+        public_key_der: col(row, "public_key_der")?,
+        creation_date: col(row, "creation_date")?,
+        expires_at: col(row, "expires_at")?,
     })
 }
 

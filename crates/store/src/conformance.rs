@@ -4,15 +4,17 @@
 //! `Some`, every enum variant, tags, sealed bytes), `AlreadyExists` on duplicates, optimistic
 //! concurrency (`Conflict` on a stale revision and on a deleted key, revision increments),
 //! cascading deletes, the deletion sweep query, instance quotas (including concurrent
-//! creators), list ordering, AccessKey administration and metadata write-once semantics.
+//! creators), list ordering, AccessKey administration, metadata write-once semantics, and the
+//! Bring-Your-Own-Key parts: version fingerprints, atomic material updates, the material-expiry
+//! sweep query and import tokens (expiry, ordering, cascade with their key).
 //!
 //! Checks panic on failure, like assertions in a test. Every id a run creates carries a fresh
 //! random prefix and list results are filtered by it, so the suite can run again and again
 //! against the same database, next to data from earlier runs.
 
 use keyward_core::model::{
-    AccessKeyRecord, DeletionProtection, InstanceKind, InstanceRecord, KeyRecord, KeySpec, KeyState, KeyUsage,
-    KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+    AccessKeyRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord, KeySpec, KeyState,
+    KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
 };
 use keyward_core::store::{NewKey, Store, StoreError};
 
@@ -60,6 +62,13 @@ pub async fn run_all(store: &dyn Store) {
     check!(list_keys_ordered_by_creation_then_id);
     check!(instances_round_trip_duplicate_and_order);
     check!(access_keys_lifecycle);
+    check!(key_version_fingerprint_round_trip);
+    check!(update_key_material_sets_and_clears);
+    check!(update_key_material_conflicts_change_nothing);
+    check!(keys_with_expired_material_selects_expired_external_keys);
+    check!(import_tokens_round_trip_and_duplicates);
+    check!(import_tokens_live_listing_and_expiry_sweep);
+    check!(import_tokens_deleted_with_their_key);
     eprintln!("conformance[{backend}]: all checks passed");
 }
 
@@ -117,6 +126,7 @@ fn version(key_id: &str, n: u32, material: Option<Vec<u8>>) -> KeyVersionRecord 
         version_id: format!("00000000-0000-4000-8000-{n:012}"),
         creation_date: 1_700_000_000 + i64::from(n),
         sealed_material: material,
+        material_fingerprint: None,
     }
 }
 
@@ -648,4 +658,364 @@ async fn access_keys_lifecycle(store: &dyn Store, ids: &Ids) {
         .filter(|id| id.starts_with(&ids.id("ak-")))
         .collect();
     assert_eq!(left, vec![z.access_key_id, a.access_key_id]);
+}
+
+// --- Bring Your Own Key: fingerprints, material updates, import tokens ---
+
+/// An EXTERNAL key awaiting import.
+fn external_key(key_id: &str) -> KeyRecord {
+    KeyRecord { origin: Origin::External, state: KeyState::PendingImport, ..minimal_key(key_id) }
+}
+
+/// A version with a fingerprint.
+fn fingerprinted(key_id: &str, n: u32, material: Option<Vec<u8>>, fingerprint: Vec<u8>) -> KeyVersionRecord {
+    KeyVersionRecord { material_fingerprint: Some(fingerprint), ..version(key_id, n, material) }
+}
+
+/// An import token of `key_id`'s first version.
+fn token(ids: &Ids, name: &str, key_id: &str, creation_date: i64, expires_at: i64) -> ImportTokenRecord {
+    ImportTokenRecord {
+        token_id: ids.id(name),
+        key_id: key_id.to_owned(),
+        version_id: version(key_id, 1, None).version_id,
+        wrapping_spec: "RSA_2048".to_owned(),
+        wrapping_algorithm: "RSAES_OAEP_SHA_256".to_owned(),
+        sealed_private_key: all_bytes(),
+        public_key_der: all_bytes().into_iter().rev().collect(),
+        creation_date,
+        expires_at,
+    }
+}
+
+/// Creates an EXTERNAL key awaiting import, with its first version (no material); panics on failure.
+async fn create_external(store: &dyn Store, ids: &Ids, name: &str) -> (KeyRecord, KeyVersionRecord) {
+    let key = external_key(&ids.id(name));
+    let v = version(&key.key_id, 1, None);
+    create(store, &key, Some(&v), &[], None).await.expect("create_key");
+    (key, v)
+}
+
+async fn versions(store: &dyn Store, key_id: &str) -> Vec<KeyVersionRecord> {
+    store.list_key_versions(key_id).await.expect("list_key_versions")
+}
+
+async fn get_token(store: &dyn Store, token_id: &str) -> Option<ImportTokenRecord> {
+    store.get_import_token(token_id).await.expect("get_import_token")
+}
+
+async fn live_tokens(store: &dyn Store, key_id: &str, now: i64) -> Vec<ImportTokenRecord> {
+    store.list_live_import_tokens(key_id, now).await.expect("list_live_import_tokens")
+}
+
+async fn key_version_fingerprint_round_trip(store: &dyn Store, ids: &Ids) {
+    // No fingerprint yet.
+    let key = external_key(&ids.id("fp-none"));
+    let v = version(&key.key_id, 1, None);
+    create(store, &key, Some(&v), &[], None).await.expect("create_key");
+    assert_eq!(versions(store, &key.key_id).await, vec![v], "None fingerprint stays None");
+
+    // A fingerprint with material, without material (deleted or expired: the fingerprint is
+    // kept), and an empty one (present, not absent).
+    let cases = [
+        ("fp-with-material", Some(vec![5; 32]), all_bytes()),
+        ("fp-without-material", None, vec![0xab; 32]),
+        ("fp-empty", Some(all_bytes()), Vec::new()),
+    ];
+    for (i, (name, material, fingerprint)) in cases.into_iter().enumerate() {
+        let key = KeyRecord { state: KeyState::Enabled, ..external_key(&ids.id(name)) };
+        let v = fingerprinted(&key.key_id, i as u32 + 2, material, fingerprint);
+        create(store, &key, Some(&v), &[], None).await.expect("create_key");
+        assert_eq!(versions(store, &key.key_id).await, vec![v], "fingerprint round-trips: {name}");
+    }
+}
+
+async fn update_key_material_sets_and_clears(store: &dyn Store, ids: &Ids) {
+    let key = external_key(&ids.id("mat-upd"));
+    let v = version(&key.key_id, 1, None);
+    let tags = [tag("t", "v")];
+    create(store, &key, Some(&v), &tags, None).await.expect("create_key");
+
+    // Import: material and fingerprint set, key metadata replaced, revision bumped.
+    let imported = KeyRecord {
+        state: KeyState::Enabled,
+        material_expire: Some(1_900_000_000),
+        primary_version: Some(v.version_id.clone()),
+        last_rotation: Some(1_700_000_100),
+        ..key.clone()
+    };
+    let fp = vec![0x11; 32];
+    store.update_key_material(&imported, &v.version_id, Some(&all_bytes()), Some(&fp)).await.expect("import");
+    let stored = get(store, &key.key_id).await.expect("key exists");
+    assert_eq!(stored, KeyRecord { revision: key.revision + 1, ..imported }, "key replaced, revision bumped");
+    assert_eq!(
+        versions(store, &key.key_id).await,
+        vec![fingerprinted(&key.key_id, 1, Some(all_bytes()), fp.clone())],
+        "material and fingerprint set"
+    );
+    assert_eq!(store.list_key_tags(&key.key_id).await.expect("tags"), tags.to_vec(), "tags untouched");
+
+    // Re-import: new material; no fingerprint given keeps the stored one.
+    let reimported = KeyRecord { material_expire: None, ..stored };
+    store.update_key_material(&reimported, &v.version_id, Some(&[7; 48]), None).await.expect("re-import");
+    let stored = get(store, &key.key_id).await.expect("key exists");
+    assert_eq!(stored, KeyRecord { revision: key.revision + 2, ..reimported });
+    assert_eq!(
+        versions(store, &key.key_id).await,
+        vec![fingerprinted(&key.key_id, 1, Some(vec![7; 48]), fp.clone())],
+        "material replaced, fingerprint kept"
+    );
+
+    // Material deleted (DeleteKeyMaterial / expiry): cleared, the fingerprint is kept.
+    let deleted = KeyRecord { state: KeyState::PendingImport, primary_version: None, ..stored };
+    store.update_key_material(&deleted, &v.version_id, None, None).await.expect("delete material");
+    let stored = get(store, &key.key_id).await.expect("key exists");
+    assert_eq!(stored, KeyRecord { revision: key.revision + 3, ..deleted });
+    assert_eq!(
+        versions(store, &key.key_id).await,
+        vec![fingerprinted(&key.key_id, 1, None, fp)],
+        "material cleared, fingerprint kept"
+    );
+
+    // A fingerprint given without material replaces the stored one.
+    let fp2 = vec![0x22; 32];
+    store.update_key_material(&stored, &v.version_id, None, Some(&fp2)).await.expect("fingerprint only");
+    assert_eq!(versions(store, &key.key_id).await, vec![fingerprinted(&key.key_id, 1, None, fp2.clone())]);
+
+    // Empty material is present, not absent.
+    let stored = get(store, &key.key_id).await.expect("key exists");
+    assert_eq!(stored.revision, key.revision + 4);
+    store.update_key_material(&stored, &v.version_id, Some(&[]), None).await.expect("empty material");
+    assert_eq!(versions(store, &key.key_id).await, vec![fingerprinted(&key.key_id, 1, Some(Vec::new()), fp2)]);
+    assert_eq!(get(store, &key.key_id).await.expect("key exists").revision, key.revision + 5);
+}
+
+/// Asserts that `key` and its versions are stored exactly as given.
+async fn assert_stored(store: &dyn Store, key: &KeyRecord, key_versions: &[KeyVersionRecord], what: &str) {
+    assert_eq!(get(store, &key.key_id).await.as_ref(), Some(key), "{what}: key unchanged");
+    assert_eq!(versions(store, &key.key_id).await, key_versions, "{what}: versions unchanged");
+}
+
+async fn update_key_material_conflicts_change_nothing(store: &dyn Store, ids: &Ids) {
+    let (key, v) = create_external(store, ids, "matc").await;
+    // Another key, whose version id this key does not have.
+    let other = external_key(&ids.id("matc-other"));
+    let other_v = version(&other.key_id, 2, None);
+    create(store, &other, Some(&other_v), &[], None).await.expect("create_key");
+
+    let first = KeyRecord { state: KeyState::Enabled, ..key.clone() };
+    store.update_key_material(&first, &v.version_id, Some(&[1; 32]), Some(&[0x33; 32])).await.expect("import");
+    let current = get(store, &key.key_id).await.expect("key exists");
+    let current_versions = versions(store, &key.key_id).await;
+    assert_eq!(current.revision, key.revision + 1);
+
+    // A stale revision (the import above bumped it) and a revision from the future.
+    let stale = KeyRecord { description: "lost update".to_owned(), ..key.clone() };
+    let err = store.update_key_material(&stale, &v.version_id, Some(&[2; 32]), Some(&[0x44; 32])).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "stale revision: {err:?}");
+    assert_stored(store, &current, &current_versions, "stale revision").await;
+    let ahead = KeyRecord { revision: current.revision + 5, ..current.clone() };
+    let err = store.update_key_material(&ahead, &v.version_id, Some(&[2; 32]), None).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "future revision: {err:?}");
+    assert_stored(store, &current, &current_versions, "future revision").await;
+
+    // A missing version, and another key's version: the key update is rolled back too (no
+    // revision bump, no metadata change).
+    let changed = KeyRecord { description: "must not stick".to_owned(), ..current.clone() };
+    for version_id in ["00000000-0000-4000-8000-999999999999", other_v.version_id.as_str()] {
+        let err = store.update_key_material(&changed, version_id, Some(&[2; 32]), Some(&[0x55; 32])).await;
+        assert!(matches!(err, Err(StoreError::Conflict)), "version {version_id} not of this key: {err:?}");
+        assert_stored(store, &current, &current_versions, "version not of this key").await;
+    }
+    assert_stored(store, &other, std::slice::from_ref(&other_v), "the other key").await;
+
+    // A key that never existed, and a deleted one: nothing is created or resurrected.
+    let never = external_key(&ids.id("matc-never"));
+    let err = store.update_key_material(&never, &v.version_id, Some(&[2; 32]), None).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "unknown key: {err:?}");
+    assert_eq!(get(store, &never.key_id).await, None, "update must not create");
+    assert!(versions(store, &never.key_id).await.is_empty());
+    let (gone, gone_v) = create_external(store, ids, "matc-deleted").await;
+    assert!(store.delete_key(&gone.key_id).await.expect("delete_key"));
+    let err = store.update_key_material(&gone, &gone_v.version_id, Some(&[2; 32]), None).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "deleted key: {err:?}");
+    assert_eq!(get(store, &gone.key_id).await, None, "update must not resurrect");
+    assert!(versions(store, &gone.key_id).await.is_empty());
+
+    // With the current revision and an existing version, it succeeds.
+    store.update_key_material(&changed, &v.version_id, Some(&[2; 32]), None).await.expect("current revision");
+    assert_stored(
+        store,
+        &KeyRecord { revision: current.revision + 1, ..changed },
+        &[fingerprinted(&key.key_id, 1, Some(vec![2; 32]), vec![0x33; 32])],
+        "after a successful update",
+    )
+    .await;
+}
+
+async fn keys_with_expired_material_selects_expired_external_keys(store: &dyn Store, ids: &Ids) {
+    let now = 1_800_000_000;
+    // Created out of id order: the result is ordered by id.
+    let cases = [
+        ("exp-d-enabled-past", Origin::External, KeyState::Enabled, Some(now - 86_400), true),
+        ("exp-b-disabled-now", Origin::External, KeyState::Disabled, Some(now), true),
+        ("exp-c-pending-deletion", Origin::External, KeyState::PendingDeletion, Some(now - 1), true),
+        ("exp-a-pending-import", Origin::External, KeyState::PendingImport, Some(now - 1), false),
+        ("exp-e-future", Origin::External, KeyState::Enabled, Some(now + 1), false),
+        ("exp-f-never", Origin::External, KeyState::Enabled, None, false),
+        ("exp-g-kms", Origin::Kms, KeyState::Enabled, Some(now - 1), false),
+    ];
+    let (mut keys, mut expected) = (Vec::new(), Vec::new());
+    for (name, origin, state, material_expire, expired) in cases {
+        let key = KeyRecord { origin, state, material_expire, ..minimal_key(&ids.id(name)) };
+        create_plain(store, &key).await;
+        if expired {
+            expected.push(key.key_id.clone());
+        }
+        keys.push(key);
+    }
+    expected.sort();
+    let prefix = ids.id("exp-");
+    let listed = |at: i64| {
+        let prefix = &prefix;
+        async move {
+            let all = store.keys_with_expired_material(at).await.expect("keys_with_expired_material");
+            assert!(all.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()), "ordered by id: {all:?}");
+            all.into_iter().filter(|id| id.starts_with(prefix)).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(now).await, expected);
+    assert_eq!(listed(now - 2).await, [ids.id("exp-d-enabled-past")], "earlier: only the long expired");
+
+    // The sweeper moves a key to PendingImport, a re-import sets a later expiry: both drop out.
+    let swept = KeyRecord { state: KeyState::PendingImport, ..keys[1].clone() };
+    store.update_key(&swept).await.expect("update_key");
+    let reimported = KeyRecord { material_expire: Some(now + 100), ..keys[0].clone() };
+    store.update_key(&reimported).await.expect("update_key");
+    assert_eq!(listed(now).await, [ids.id("exp-c-pending-deletion")]);
+}
+
+async fn import_tokens_round_trip_and_duplicates(store: &dyn Store, ids: &Ids) {
+    let (key, _) = create_external(store, ids, "tok-key").await;
+    let rsa = token(ids, "tok-rsa", &key.key_id, 1_700_000_000, 1_700_086_400);
+    let sm2 = ImportTokenRecord {
+        wrapping_spec: "EC_SM2".to_owned(),
+        wrapping_algorithm: "SM2PKE".to_owned(),
+        sealed_private_key: vec![0; 1],
+        public_key_der: (0..70_000u32).map(|i| (i % 253) as u8).collect(),
+        creation_date: -1,
+        expires_at: i64::MAX,
+        ..token(ids, "tok-sm2", &key.key_id, 0, 0)
+    };
+    for t in [&rsa, &sm2] {
+        store.create_import_token(t).await.expect("create_import_token");
+        assert_eq!(get_token(store, &t.token_id).await.as_ref(), Some(t), "every field round-trips");
+    }
+    assert_eq!(get_token(store, &ids.id("tok-none")).await, None, "unknown token");
+
+    // A taken id: AlreadyExists, whatever else differs (even a key that does not exist).
+    let dup = ImportTokenRecord { wrapping_spec: "RSA_3072".to_owned(), expires_at: 1, ..rsa.clone() };
+    let err = store.create_import_token(&dup).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate token id: {err:?}");
+    let dup_unknown_key = ImportTokenRecord { key_id: ids.id("tok-no-key"), ..rsa.clone() };
+    let err = store.create_import_token(&dup_unknown_key).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate token id, unknown key: {err:?}");
+    assert_eq!(get_token(store, &rsa.token_id).await, Some(rsa.clone()), "the original is untouched");
+
+    // A key that does not exist, or no longer does: Conflict, nothing stored.
+    let orphan = token(ids, "tok-orphan", &ids.id("tok-no-key"), 1_700_000_000, 1_700_086_400);
+    let err = store.create_import_token(&orphan).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "token of an unknown key: {err:?}");
+    assert_eq!(get_token(store, &orphan.token_id).await, None, "refused token not stored");
+    let (gone, _) = create_external(store, ids, "tok-deleted-key").await;
+    assert!(store.delete_key(&gone.key_id).await.expect("delete_key"));
+    let late = token(ids, "tok-late", &gone.key_id, 1_700_000_000, 1_700_086_400);
+    let err = store.create_import_token(&late).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "token of a deleted key: {err:?}");
+    assert_eq!(get_token(store, &late.token_id).await, None, "refused token not stored");
+    assert_eq!(get(store, &gone.key_id).await, None, "the key is not resurrected");
+}
+
+async fn import_tokens_live_listing_and_expiry_sweep(store: &dyn Store, ids: &Ids) {
+    let now = 1_800_000_000;
+    // Expired tokens left in the database by others must not skew the count below.
+    store.delete_expired_import_tokens(now).await.expect("delete_expired_import_tokens");
+
+    let (a, _) = create_external(store, ids, "live-a").await;
+    let (b, _) = create_external(store, ids, "live-b").await;
+    let t_z = token(ids, "live-t-z", &a.key_id, 100, now + 1);
+    let t_a = token(ids, "live-t-a", &a.key_id, 200, now + 86_400);
+    let t_b = token(ids, "live-t-b", &a.key_id, 200, now + 5);
+    let t_at_now = token(ids, "live-t-at-now", &a.key_id, 50, now);
+    let t_past = token(ids, "live-t-past", &a.key_id, 10, now - 86_400);
+    let t_other = token(ids, "live-t-other", &b.key_id, 100, now + 10);
+    let t_other_past = token(ids, "live-t-other-past", &b.key_id, 100, now - 1);
+    // Created out of order.
+    for t in [&t_b, &t_past, &t_a, &t_other, &t_z, &t_at_now, &t_other_past] {
+        store.create_import_token(t).await.expect("create_import_token");
+    }
+
+    // Live means `expires_at > now`; oldest first, equal creation dates by id.
+    assert_eq!(live_tokens(store, &a.key_id, now).await, [t_z.clone(), t_a.clone(), t_b.clone()]);
+    assert_eq!(live_tokens(store, &a.key_id, now + 1).await, [t_a.clone(), t_b.clone()], "expiring at now");
+    assert_eq!(
+        live_tokens(store, &a.key_id, now - 86_401).await,
+        [t_past.clone(), t_at_now.clone(), t_z.clone(), t_a.clone(), t_b.clone()],
+        "every token of the key"
+    );
+    assert_eq!(live_tokens(store, &b.key_id, now).await, std::slice::from_ref(&t_other), "only the key's own tokens");
+    assert!(live_tokens(store, &ids.id("live-none"), now).await.is_empty(), "unknown key");
+    assert_eq!(get_token(store, &t_at_now.token_id).await, Some(t_at_now.clone()), "listing deletes nothing");
+
+    // The sweep deletes `expires_at <= now`, of every key, and reports how many.
+    assert_eq!(store.delete_expired_import_tokens(now).await.expect("delete_expired"), 3);
+    for t in [&t_at_now, &t_past, &t_other_past] {
+        assert_eq!(get_token(store, &t.token_id).await, None, "expired token deleted");
+    }
+    for t in [&t_z, &t_a, &t_b, &t_other] {
+        assert_eq!(get_token(store, &t.token_id).await.as_ref(), Some(t), "live token kept");
+    }
+    assert_eq!(store.delete_expired_import_tokens(now).await.expect("delete_expired"), 0, "nothing left");
+    assert_eq!(live_tokens(store, &a.key_id, 0).await, [t_z.clone(), t_a.clone(), t_b.clone()]);
+
+    // A later sweep (other data may expire in this window too, hence `>=`).
+    assert!(store.delete_expired_import_tokens(now + 5).await.expect("delete_expired") >= 2);
+    assert_eq!(live_tokens(store, &a.key_id, 0).await, [t_a]);
+    assert_eq!(live_tokens(store, &b.key_id, 0).await, [t_other]);
+
+    // Leave no live tokens behind for later runs on the same database.
+    assert!(store.delete_key(&a.key_id).await.expect("delete_key"));
+    assert!(store.delete_key(&b.key_id).await.expect("delete_key"));
+}
+
+async fn import_tokens_deleted_with_their_key(store: &dyn Store, ids: &Ids) {
+    let far = 4_000_000_000;
+    let (key, v) = create_external(store, ids, "cascade").await;
+    let (other, _) = create_external(store, ids, "cascade-other").await;
+    let t1 = token(ids, "cascade-t1", &key.key_id, 1, far);
+    let t2 = token(ids, "cascade-t2", &key.key_id, 2, far);
+    let t3 = token(ids, "cascade-t3", &other.key_id, 3, far);
+    for t in [&t1, &t2, &t3] {
+        store.create_import_token(t).await.expect("create_import_token");
+    }
+
+    // Updating the key or its material leaves its tokens alone.
+    let imported = KeyRecord { state: KeyState::Enabled, ..key.clone() };
+    store.update_key_material(&imported, &v.version_id, Some(&[1; 32]), Some(&[2; 32])).await.expect("import");
+    assert_eq!(live_tokens(store, &key.key_id, 0).await, [t1.clone(), t2.clone()]);
+
+    assert!(store.delete_key(&key.key_id).await.expect("delete_key"));
+    assert_eq!(get_token(store, &t1.token_id).await, None, "deleted with the key");
+    assert_eq!(get_token(store, &t2.token_id).await, None, "deleted with the key");
+    assert!(live_tokens(store, &key.key_id, 0).await.is_empty());
+    assert_eq!(live_tokens(store, &other.key_id, 0).await, std::slice::from_ref(&t3), "other keys' tokens kept");
+
+    // A re-created key does not get the old tokens back; their ids can be reused.
+    let (key, _) = create_external(store, ids, "cascade").await;
+    assert!(live_tokens(store, &key.key_id, 0).await.is_empty(), "no token comes back");
+    store.create_import_token(&t1).await.expect("token id reusable");
+    assert_eq!(get_token(store, &t1.token_id).await, Some(t1));
+
+    assert!(store.delete_key(&other.key_id).await.expect("delete_key"));
+    assert_eq!(get_token(store, &t3.token_id).await, None, "deleted with the key");
+    assert!(store.delete_key(&key.key_id).await.expect("delete_key"));
 }

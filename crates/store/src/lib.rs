@@ -27,6 +27,21 @@ macro_rules! key_columns {
     };
 }
 
+/// The columns of `key_versions`, in the order the backends select them.
+macro_rules! version_columns {
+    () => {
+        "key_id, version_id, creation_date, sealed_material, material_fingerprint"
+    };
+}
+
+/// The columns of `import_tokens`, in the order the backends select and insert them.
+macro_rules! import_token_columns {
+    () => {
+        "token_id, key_id, version_id, wrapping_spec, wrapping_algorithm, sealed_private_key, \
+         public_key_der, creation_date, expires_at"
+    };
+}
+
 mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;

@@ -11,15 +11,18 @@ use std::borrow::Cow;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use keyward_core::model::{AccessKeyRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime};
+use keyward_core::model::{
+    AccessKeyRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin, Tag, UnixTime,
+};
 use keyward_core::store::{NewKey, Store, StoreError};
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::query::Query;
 
 use crate::codec::{
-    access_key_from_row, check_version_owner, instance_from_row, key_from_row, map_err, map_migrate_err, tag_from_row,
-    version_from_row, within_quota,
+    access_key_from_row, check_version_owner, import_token_from_row, instance_from_row, key_from_row,
+    map_child_insert_err, map_err, map_migrate_err, tag_from_row, version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections per process.
@@ -32,13 +35,22 @@ pub const INSTANCE_LOCK_CLASS: i32 = 0x6b77_0001;
 
 /// The embedded migrations, oldest first.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        include_str!("../migrations/postgres/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            include_str!("../migrations/postgres/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            Cow::Borrowed("byok"),
+            MigrationType::Simple,
+            include_str!("../migrations/postgres/0002_byok.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// A [`Store`] over one PostgreSQL database (or schema, via `search_path`).
@@ -72,6 +84,40 @@ impl PostgresStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The statement that replaces a key's metadata if its stored revision is `key.revision`,
+/// bumping the revision (shared by `update_key` and `update_key_material`).
+fn key_update(key: &KeyRecord) -> Query<'_, Postgres, PgArguments> {
+    sqlx::query(
+        "UPDATE keys SET description = $1, key_spec = $2, key_usage = $3, origin = $4, \
+         protection_level = $5, state = $6, creation_date = $7, delete_date = $8, \
+         material_expire = $9, primary_version = $10, last_rotation = $11, instance_id = $12, \
+         rotation_enabled = $13, rotation_interval_secs = $14, next_rotation = $15, \
+         deletion_protection_enabled = $16, deletion_protection_description = $17, \
+         creator = $18, revision = revision + 1 \
+         WHERE key_id = $19 AND revision = $20",
+    )
+    .bind(&key.description)
+    .bind(key.spec.as_str())
+    .bind(key.usage.as_str())
+    .bind(key.origin.as_str())
+    .bind(key.protection_level.as_str())
+    .bind(key.state.as_str())
+    .bind(key.creation_date)
+    .bind(key.delete_date)
+    .bind(key.material_expire)
+    .bind(&key.primary_version)
+    .bind(key.last_rotation)
+    .bind(&key.instance_id)
+    .bind(key.rotation.enabled)
+    .bind(key.rotation.interval_secs)
+    .bind(key.rotation.next_rotation)
+    .bind(key.deletion_protection.enabled)
+    .bind(&key.deletion_protection.description)
+    .bind(&key.creator)
+    .bind(&key.key_id)
+    .bind(key.revision)
 }
 
 #[async_trait]
@@ -164,13 +210,14 @@ impl Store for PostgresStore {
 
         if let Some(v) = new.version {
             sqlx::query(
-                "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material) \
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material, \
+                 material_fingerprint) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&v.key_id)
             .bind(&v.version_id)
             .bind(v.creation_date)
             .bind(v.sealed_material.as_deref())
+            .bind(v.material_fingerprint.as_deref())
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -201,38 +248,7 @@ impl Store for PostgresStore {
     }
 
     async fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE keys SET description = $1, key_spec = $2, key_usage = $3, origin = $4, \
-             protection_level = $5, state = $6, creation_date = $7, delete_date = $8, \
-             material_expire = $9, primary_version = $10, last_rotation = $11, instance_id = $12, \
-             rotation_enabled = $13, rotation_interval_secs = $14, next_rotation = $15, \
-             deletion_protection_enabled = $16, deletion_protection_description = $17, \
-             creator = $18, revision = revision + 1 \
-             WHERE key_id = $19 AND revision = $20",
-        )
-        .bind(&key.description)
-        .bind(key.spec.as_str())
-        .bind(key.usage.as_str())
-        .bind(key.origin.as_str())
-        .bind(key.protection_level.as_str())
-        .bind(key.state.as_str())
-        .bind(key.creation_date)
-        .bind(key.delete_date)
-        .bind(key.material_expire)
-        .bind(&key.primary_version)
-        .bind(key.last_rotation)
-        .bind(&key.instance_id)
-        .bind(key.rotation.enabled)
-        .bind(key.rotation.interval_secs)
-        .bind(key.rotation.next_rotation)
-        .bind(key.deletion_protection.enabled)
-        .bind(&key.deletion_protection.description)
-        .bind(&key.creator)
-        .bind(&key.key_id)
-        .bind(key.revision)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let done = key_update(key).execute(&self.pool).await.map_err(map_err)?;
         if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict) }
     }
 
@@ -245,7 +261,7 @@ impl Store for PostgresStore {
     }
 
     async fn delete_key(&self, key_id: &str) -> Result<bool, StoreError> {
-        // Versions and tags go with the key (ON DELETE CASCADE).
+        // Versions, tags and import tokens go with the key (ON DELETE CASCADE).
         let done = sqlx::query("DELETE FROM keys WHERE key_id = $1")
             .bind(key_id)
             .execute(&self.pool)
@@ -259,11 +275,56 @@ impl Store for PostgresStore {
             "SELECT key_id FROM keys WHERE state = $1 AND delete_date <= $2 \
              ORDER BY delete_date, key_id",
         )
-        .bind(keyward_core::model::KeyState::PendingDeletion.as_str())
+        .bind(KeyState::PendingDeletion.as_str())
         .bind(now)
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)
+    }
+
+    async fn keys_with_expired_material(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT key_id FROM keys WHERE origin = $1 AND material_expire <= $2 AND state <> $3 \
+             ORDER BY key_id",
+        )
+        .bind(Origin::External.as_str())
+        .bind(now)
+        .bind(KeyState::PendingImport.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)
+    }
+
+    async fn update_key_material(
+        &self,
+        key: &KeyRecord,
+        version_id: &str,
+        sealed_material: Option<&[u8]>,
+        fingerprint: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let done = key_update(key).execute(&mut *tx).await.map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        // A `None` fingerprint keeps the stored one.
+        let done = sqlx::query(
+            "UPDATE key_versions SET sealed_material = $1, \
+             material_fingerprint = COALESCE($2, material_fingerprint) \
+             WHERE key_id = $3 AND version_id = $4",
+        )
+        .bind(sealed_material)
+        .bind(fingerprint)
+        .bind(&key.key_id)
+        .bind(version_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            // Dropping `tx` rolls the key update back.
+            return Err(StoreError::Conflict);
+        }
+        tx.commit().await.map_err(map_err)
     }
 
     async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError> {
@@ -278,10 +339,11 @@ impl Store for PostgresStore {
     }
 
     async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT key_id, version_id, creation_date, sealed_material FROM key_versions \
-             WHERE key_id = $1 ORDER BY creation_date, version_id",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            version_columns!(),
+            " FROM key_versions WHERE key_id = $1 ORDER BY creation_date, version_id"
+        ))
         .bind(key_id)
         .fetch_all(&self.pool)
         .await
@@ -296,6 +358,60 @@ impl Store for PostgresStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(tag_from_row).collect()
+    }
+
+    async fn create_import_token(&self, token: &ImportTokenRecord) -> Result<(), StoreError> {
+        // The token's key must exist: a foreign-key violation means it is gone (`Conflict`).
+        sqlx::query(concat!(
+            "INSERT INTO import_tokens (",
+            import_token_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&token.token_id)
+        .bind(&token.key_id)
+        .bind(&token.version_id)
+        .bind(&token.wrapping_spec)
+        .bind(&token.wrapping_algorithm)
+        .bind(token.sealed_private_key.as_slice())
+        .bind(token.public_key_der.as_slice())
+        .bind(token.creation_date)
+        .bind(token.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_child_insert_err)?;
+        Ok(())
+    }
+
+    async fn get_import_token(&self, token_id: &str) -> Result<Option<ImportTokenRecord>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", import_token_columns!(), " FROM import_tokens WHERE token_id = $1"))
+            .bind(token_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(import_token_from_row).transpose()
+    }
+
+    async fn list_live_import_tokens(&self, key_id: &str, now: UnixTime) -> Result<Vec<ImportTokenRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            import_token_columns!(),
+            " FROM import_tokens WHERE key_id = $1 AND expires_at > $2 ORDER BY creation_date, token_id"
+        ))
+        .bind(key_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(import_token_from_row).collect()
+    }
+
+    async fn delete_expired_import_tokens(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM import_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
     }
 
     async fn create_instance(&self, instance: &InstanceRecord) -> Result<(), StoreError> {

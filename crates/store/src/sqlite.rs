@@ -1,8 +1,8 @@
 //! The SQLite backend: the embedded default.
 //!
 //! Every connection runs in WAL journal mode with `synchronous=FULL` (a commit is on disk
-//! before it is acknowledged), foreign keys on and a 5 s busy timeout. Writers that read
-//! before they write (key creation with its quota check) open their transaction with
+//! before it is acknowledged), foreign keys on and a 5 s busy timeout. Multi-statement writers
+//! (key creation with its quota check, material updates) open their transaction with
 //! `BEGIN IMMEDIATE`, so they hold SQLite's single write lock from their first statement and
 //! cannot interleave with another writer. The schema is embedded in the binary and migrated
 //! on open.
@@ -13,15 +13,20 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use keyward_core::model::{AccessKeyRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime};
+use keyward_core::model::{
+    AccessKeyRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin, Tag, UnixTime,
+};
 use keyward_core::store::{NewKey, Store, StoreError};
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::query::Query;
+use sqlx::sqlite::{
+    Sqlite, SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::codec::{
-    access_key_from_row, check_version_owner, instance_from_row, key_from_row, map_err, map_migrate_err, tag_from_row,
-    version_from_row, within_quota,
+    access_key_from_row, check_version_owner, import_token_from_row, instance_from_row, key_from_row,
+    map_child_insert_err, map_err, map_migrate_err, tag_from_row, version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections.
@@ -31,13 +36,22 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The embedded migrations, oldest first.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        include_str!("../migrations/sqlite/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            Cow::Borrowed("byok"),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0002_byok.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// A [`Store`] over one SQLite database file.
@@ -83,6 +97,40 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The statement that replaces a key's metadata if its stored revision is `key.revision`,
+/// bumping the revision (shared by `update_key` and `update_key_material`).
+fn key_update(key: &KeyRecord) -> Query<'_, Sqlite, SqliteArguments> {
+    sqlx::query(
+        "UPDATE keys SET description = ?, key_spec = ?, key_usage = ?, origin = ?, \
+         protection_level = ?, state = ?, creation_date = ?, delete_date = ?, \
+         material_expire = ?, primary_version = ?, last_rotation = ?, instance_id = ?, \
+         rotation_enabled = ?, rotation_interval_secs = ?, next_rotation = ?, \
+         deletion_protection_enabled = ?, deletion_protection_description = ?, \
+         creator = ?, revision = revision + 1 \
+         WHERE key_id = ? AND revision = ?",
+    )
+    .bind(&key.description)
+    .bind(key.spec.as_str())
+    .bind(key.usage.as_str())
+    .bind(key.origin.as_str())
+    .bind(key.protection_level.as_str())
+    .bind(key.state.as_str())
+    .bind(key.creation_date)
+    .bind(key.delete_date)
+    .bind(key.material_expire)
+    .bind(&key.primary_version)
+    .bind(key.last_rotation)
+    .bind(&key.instance_id)
+    .bind(key.rotation.enabled)
+    .bind(key.rotation.interval_secs)
+    .bind(key.rotation.next_rotation)
+    .bind(key.deletion_protection.enabled)
+    .bind(&key.deletion_protection.description)
+    .bind(&key.creator)
+    .bind(&key.key_id)
+    .bind(key.revision)
 }
 
 #[async_trait]
@@ -165,13 +213,14 @@ impl Store for SqliteStore {
 
         if let Some(v) = new.version {
             sqlx::query(
-                "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material) \
-                 VALUES (?, ?, ?, ?)",
+                "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material, \
+                 material_fingerprint) VALUES (?, ?, ?, ?, ?)",
             )
             .bind(&v.key_id)
             .bind(&v.version_id)
             .bind(v.creation_date)
             .bind(v.sealed_material.as_deref())
+            .bind(v.material_fingerprint.as_deref())
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -202,38 +251,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE keys SET description = ?, key_spec = ?, key_usage = ?, origin = ?, \
-             protection_level = ?, state = ?, creation_date = ?, delete_date = ?, \
-             material_expire = ?, primary_version = ?, last_rotation = ?, instance_id = ?, \
-             rotation_enabled = ?, rotation_interval_secs = ?, next_rotation = ?, \
-             deletion_protection_enabled = ?, deletion_protection_description = ?, \
-             creator = ?, revision = revision + 1 \
-             WHERE key_id = ? AND revision = ?",
-        )
-        .bind(&key.description)
-        .bind(key.spec.as_str())
-        .bind(key.usage.as_str())
-        .bind(key.origin.as_str())
-        .bind(key.protection_level.as_str())
-        .bind(key.state.as_str())
-        .bind(key.creation_date)
-        .bind(key.delete_date)
-        .bind(key.material_expire)
-        .bind(&key.primary_version)
-        .bind(key.last_rotation)
-        .bind(&key.instance_id)
-        .bind(key.rotation.enabled)
-        .bind(key.rotation.interval_secs)
-        .bind(key.rotation.next_rotation)
-        .bind(key.deletion_protection.enabled)
-        .bind(&key.deletion_protection.description)
-        .bind(&key.creator)
-        .bind(&key.key_id)
-        .bind(key.revision)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let done = key_update(key).execute(&self.pool).await.map_err(map_err)?;
         if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Conflict) }
     }
 
@@ -246,7 +264,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_key(&self, key_id: &str) -> Result<bool, StoreError> {
-        // Versions and tags go with the key (ON DELETE CASCADE).
+        // Versions, tags and import tokens go with the key (ON DELETE CASCADE).
         let done =
             sqlx::query("DELETE FROM keys WHERE key_id = ?").bind(key_id).execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected() == 1)
@@ -257,11 +275,57 @@ impl Store for SqliteStore {
             "SELECT key_id FROM keys WHERE state = ? AND delete_date <= ? \
              ORDER BY delete_date, key_id",
         )
-        .bind(keyward_core::model::KeyState::PendingDeletion.as_str())
+        .bind(KeyState::PendingDeletion.as_str())
         .bind(now)
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)
+    }
+
+    async fn keys_with_expired_material(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT key_id FROM keys WHERE origin = ? AND material_expire <= ? AND state <> ? \
+             ORDER BY key_id",
+        )
+        .bind(Origin::External.as_str())
+        .bind(now)
+        .bind(KeyState::PendingImport.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)
+    }
+
+    async fn update_key_material(
+        &self,
+        key: &KeyRecord,
+        version_id: &str,
+        sealed_material: Option<&[u8]>,
+        fingerprint: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        // IMMEDIATE: hold the write lock from the first statement (see the module docs).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let done = key_update(key).execute(&mut *tx).await.map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        // A `None` fingerprint keeps the stored one.
+        let done = sqlx::query(
+            "UPDATE key_versions SET sealed_material = ?, \
+             material_fingerprint = COALESCE(?, material_fingerprint) \
+             WHERE key_id = ? AND version_id = ?",
+        )
+        .bind(sealed_material)
+        .bind(fingerprint)
+        .bind(&key.key_id)
+        .bind(version_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            // Dropping `tx` rolls the key update back.
+            return Err(StoreError::Conflict);
+        }
+        tx.commit().await.map_err(map_err)
     }
 
     async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError> {
@@ -276,10 +340,11 @@ impl Store for SqliteStore {
     }
 
     async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT key_id, version_id, creation_date, sealed_material FROM key_versions \
-             WHERE key_id = ? ORDER BY creation_date, version_id",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            version_columns!(),
+            " FROM key_versions WHERE key_id = ? ORDER BY creation_date, version_id"
+        ))
         .bind(key_id)
         .fetch_all(&self.pool)
         .await
@@ -294,6 +359,60 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(tag_from_row).collect()
+    }
+
+    async fn create_import_token(&self, token: &ImportTokenRecord) -> Result<(), StoreError> {
+        // The token's key must exist: a foreign-key violation means it is gone (`Conflict`).
+        sqlx::query(concat!(
+            "INSERT INTO import_tokens (",
+            import_token_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&token.token_id)
+        .bind(&token.key_id)
+        .bind(&token.version_id)
+        .bind(&token.wrapping_spec)
+        .bind(&token.wrapping_algorithm)
+        .bind(token.sealed_private_key.as_slice())
+        .bind(token.public_key_der.as_slice())
+        .bind(token.creation_date)
+        .bind(token.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_child_insert_err)?;
+        Ok(())
+    }
+
+    async fn get_import_token(&self, token_id: &str) -> Result<Option<ImportTokenRecord>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", import_token_columns!(), " FROM import_tokens WHERE token_id = ?"))
+            .bind(token_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(import_token_from_row).transpose()
+    }
+
+    async fn list_live_import_tokens(&self, key_id: &str, now: UnixTime) -> Result<Vec<ImportTokenRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            import_token_columns!(),
+            " FROM import_tokens WHERE key_id = ? AND expires_at > ? ORDER BY creation_date, token_id"
+        ))
+        .bind(key_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(import_token_from_row).collect()
+    }
+
+    async fn delete_expired_import_tokens(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM import_tokens WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
     }
 
     async fn create_instance(&self, instance: &InstanceRecord) -> Result<(), StoreError> {

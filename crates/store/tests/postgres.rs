@@ -5,10 +5,14 @@
 //! and passes. Each run creates a fresh schema and points `search_path` at it, so runs never
 //! collide with each other or with earlier ones.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
-use keyward_core::store::Store;
+use keyward_core::model::{ImportTokenRecord, KeyVersionRecord};
+use keyward_core::store::{Store, StoreError};
 use keyward_store::postgres::PostgresStore;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::PgConnectOptions;
 
 const URL_VAR: &str = "KEYWARD_TEST_POSTGRES_URL";
@@ -73,7 +77,10 @@ async fn conformance() {
     .fetch_all(again.pool())
     .await
     .expect("tables");
-    assert_eq!(tables, ["_sqlx_migrations", "access_keys", "instances", "key_tags", "key_versions", "keys", "meta"]);
+    assert_eq!(
+        tables,
+        ["_sqlx_migrations", "access_keys", "import_tokens", "instances", "key_tags", "key_versions", "keys", "meta"]
+    );
     again.close().await;
     schema.drop().await;
 }
@@ -89,5 +96,102 @@ async fn conformance_via_open_url() {
     assert_eq!(store.backend_name(), "postgres");
     keyward_store::conformance::run_all(store.as_ref()).await;
     drop(store);
+    schema.drop().await;
+}
+
+/// A database created before BYOK (schema version 1 only) is upgraded on connect: migration
+/// 0002 applies on top of 0001, existing rows keep their data (no fingerprint), and the new
+/// methods work on them.
+#[tokio::test]
+async fn migration_0002_upgrades_a_version_1_database() {
+    let Some(url) = test_url() else { return };
+    let schema = Schema::create(&url).await;
+    {
+        let pool = sqlx::PgPool::connect_with(schema.options(&url)).await.expect("connect");
+        let v1 = Migrator::with_migrations(vec![Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            include_str!("../migrations/postgres/0001_init.sql").into_sql_str(),
+            false,
+        )]);
+        v1.run(&pool).await.expect("apply 0001 only");
+        sqlx::query(
+            "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
+             creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
+             rotation_enabled, rotation_interval_secs, next_rotation, deletion_protection_enabled, \
+             deletion_protection_description, creator, revision) \
+             VALUES ('old-key', 'from v1', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'EXTERNAL', 'SOFTWARE', \
+             'Enabled', 1700000000, NULL, 1800000000, 'v1', 1700000000, NULL, FALSE, NULL, NULL, FALSE, '', \
+             '1', 3)",
+        )
+        .execute(&pool)
+        .await
+        .expect("v1 key row");
+        sqlx::query(
+            "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material) \
+             VALUES ('old-key', 'v1', 1700000000, '\\x00ff'::bytea)",
+        )
+        .execute(&pool)
+        .await
+        .expect("v1 version row");
+        pool.close().await;
+    }
+
+    let store = PostgresStore::connect_with(schema.options(&url)).await.expect("connect upgrades");
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("applied migrations");
+    assert_eq!(applied, [1, 2]);
+
+    let key = store.get_key("old-key").await.expect("get_key").expect("v1 key survives");
+    assert_eq!((key.description.as_str(), key.revision), ("from v1", 3));
+    let old_version = KeyVersionRecord {
+        key_id: "old-key".to_owned(),
+        version_id: "v1".to_owned(),
+        creation_date: 1_700_000_000,
+        sealed_material: Some(vec![0x00, 0xff]),
+        material_fingerprint: None,
+    };
+    assert_eq!(store.list_key_versions("old-key").await.expect("versions"), vec![old_version.clone()]);
+
+    // The new column and table are usable on the upgraded database.
+    store.update_key_material(&key, "v1", Some(&[7; 32]), Some(&[8; 32])).await.expect("update_key_material");
+    assert_eq!(
+        store.list_key_versions("old-key").await.expect("versions"),
+        vec![KeyVersionRecord {
+            sealed_material: Some(vec![7; 32]),
+            material_fingerprint: Some(vec![8; 32]),
+            ..old_version
+        }]
+    );
+    assert_eq!(store.keys_with_expired_material(1_800_000_000).await.expect("expired"), ["old-key"]);
+    let token = ImportTokenRecord {
+        token_id: "tok".to_owned(),
+        key_id: "old-key".to_owned(),
+        version_id: "v1".to_owned(),
+        wrapping_spec: "RSA_2048".to_owned(),
+        wrapping_algorithm: "RSAES_OAEP_SHA_256".to_owned(),
+        sealed_private_key: vec![1, 2, 3],
+        public_key_der: vec![4, 5, 6],
+        creation_date: 1_700_000_000,
+        expires_at: 1_700_086_400,
+    };
+    store.create_import_token(&token).await.expect("create_import_token");
+    assert_eq!(store.get_import_token("tok").await.expect("get_import_token"), Some(token.clone()));
+    let orphan = ImportTokenRecord { token_id: "tok2".to_owned(), key_id: "nope".to_owned(), ..token };
+    let err = store.create_import_token(&orphan).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "foreign key enforced: {err:?}");
+    assert!(store.delete_key("old-key").await.expect("delete_key"));
+    assert_eq!(store.get_import_token("tok").await.expect("get_import_token"), None, "cascade");
+    store.close().await;
+
+    // Connecting again is a no-op.
+    let again = PostgresStore::connect_with(schema.options(&url)).await.expect("reconnect");
+    let applied: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.expect("count");
+    assert_eq!(applied, 2);
+    again.close().await;
     schema.drop().await;
 }

@@ -1,12 +1,18 @@
-//! The SQLite backend against the conformance suite, plus durability across reopen and the
-//! connection pragmas (WAL, `synchronous=FULL`, foreign keys).
+//! The SQLite backend against the conformance suite, plus durability across reopen, schema
+//! upgrades of existing databases and the connection pragmas (WAL, `synchronous=FULL`, foreign
+//! keys).
+
+use std::borrow::Cow;
 
 use keyward_core::model::{
-    DeletionProtection, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation,
-    Tag,
+    DeletionProtection, ImportTokenRecord, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin,
+    ProtectionLevel, Rotation, Tag,
 };
 use keyward_core::store::{NewKey, Store, StoreError};
 use keyward_store::sqlite::SqliteStore;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 fn sample_key(key_id: &str) -> KeyRecord {
     KeyRecord {
@@ -61,6 +67,7 @@ async fn data_survives_reopen() {
         version_id: "v1".to_owned(),
         creation_date: 1_700_000_000,
         sealed_material: Some(vec![0, 1, 2, 255]),
+        material_fingerprint: Some(vec![9; 32]),
     };
     let tags = [Tag { key: "k".to_owned(), value: "v".to_owned() }];
     {
@@ -167,9 +174,125 @@ async fn first_version_of_another_key_is_refused() {
         version_id: "v1".to_owned(),
         creation_date: 1,
         sealed_material: None,
+        material_fingerprint: None,
     };
     let err = store.create_key(NewKey { key: &key, version: Some(&version), tags: &[], instance_quota: None }).await;
     assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
     assert_eq!(store.get_key(&key.key_id).await.expect("get_key"), None);
+    store.close().await;
+}
+
+/// A database created before BYOK (schema version 1 only) is upgraded when opened: migration
+/// 0002 applies on top of 0001, existing rows keep their data (no fingerprint), and the new
+/// methods work on them.
+#[tokio::test]
+async fn migration_0002_upgrades_a_version_1_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v1.db");
+    {
+        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.expect("create v1 database");
+        let v1 = Migrator::with_migrations(vec![Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0001_init.sql").into_sql_str(),
+            false,
+        )]);
+        v1.run(&pool).await.expect("apply 0001 only");
+        sqlx::query(
+            "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
+             creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
+             rotation_enabled, rotation_interval_secs, next_rotation, deletion_protection_enabled, \
+             deletion_protection_description, creator, revision) \
+             VALUES ('old-key', 'from v1', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'EXTERNAL', 'SOFTWARE', \
+             'Enabled', 1700000000, NULL, 1800000000, 'v1', 1700000000, NULL, 0, NULL, NULL, 0, '', '1', 3)",
+        )
+        .execute(&pool)
+        .await
+        .expect("v1 key row");
+        sqlx::query(
+            "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material) \
+             VALUES ('old-key', 'v1', 1700000000, X'00FF')",
+        )
+        .execute(&pool)
+        .await
+        .expect("v1 version row");
+        pool.close().await;
+    }
+
+    let store = SqliteStore::open(&path).await.expect("open upgrades");
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("applied migrations");
+    assert_eq!(applied, [1, 2]);
+
+    let key = store.get_key("old-key").await.expect("get_key").expect("v1 key survives");
+    let expected = KeyRecord {
+        key_id: "old-key".to_owned(),
+        description: "from v1".to_owned(),
+        origin: Origin::External,
+        material_expire: Some(1_800_000_000),
+        creator: "1".to_owned(),
+        revision: 3,
+        ..sample_key("old-key")
+    };
+    assert_eq!(key, expected);
+    let old_version = KeyVersionRecord {
+        key_id: "old-key".to_owned(),
+        version_id: "v1".to_owned(),
+        creation_date: 1_700_000_000,
+        sealed_material: Some(vec![0x00, 0xff]),
+        material_fingerprint: None,
+    };
+    assert_eq!(store.list_key_versions("old-key").await.expect("versions"), vec![old_version.clone()]);
+
+    // The new column and table are usable on the upgraded database.
+    store.update_key_material(&key, "v1", Some(&[7; 32]), Some(&[8; 32])).await.expect("update_key_material");
+    assert_eq!(
+        store.list_key_versions("old-key").await.expect("versions"),
+        vec![KeyVersionRecord {
+            sealed_material: Some(vec![7; 32]),
+            material_fingerprint: Some(vec![8; 32]),
+            ..old_version
+        }]
+    );
+    assert_eq!(store.keys_with_expired_material(1_800_000_000).await.expect("expired"), ["old-key"]);
+    let token = ImportTokenRecord {
+        token_id: "tok".to_owned(),
+        key_id: "old-key".to_owned(),
+        version_id: "v1".to_owned(),
+        wrapping_spec: "RSA_2048".to_owned(),
+        wrapping_algorithm: "RSAES_OAEP_SHA_256".to_owned(),
+        sealed_private_key: vec![1, 2, 3],
+        public_key_der: vec![4, 5, 6],
+        creation_date: 1_700_000_000,
+        expires_at: 1_700_086_400,
+    };
+    store.create_import_token(&token).await.expect("create_import_token");
+    assert_eq!(store.get_import_token("tok").await.expect("get_import_token"), Some(token.clone()));
+    let err = store
+        .create_import_token(&ImportTokenRecord { token_id: "tok2".to_owned(), key_id: "nope".to_owned(), ..token })
+        .await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "foreign key enforced: {err:?}");
+    assert!(store.delete_key("old-key").await.expect("delete_key"));
+    assert_eq!(store.get_import_token("tok").await.expect("get_import_token"), None, "cascade");
+
+    let violations: Vec<(String,)> =
+        sqlx::query_as("PRAGMA foreign_key_check").fetch_all(store.pool()).await.expect("foreign_key_check");
+    assert!(violations.is_empty(), "{violations:?}");
+    let strict: i64 = sqlx::query_scalar("SELECT strict FROM pragma_table_list WHERE name = 'import_tokens'")
+        .fetch_one(store.pool())
+        .await
+        .expect("table_list");
+    assert_eq!(strict, 1, "import_tokens is STRICT");
+    store.close().await;
+
+    // Opening again is a no-op.
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    let applied: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(store.pool()).await.expect("count");
+    assert_eq!(applied, 2);
     store.close().await;
 }

@@ -125,7 +125,8 @@ impl Kms {
             creator: self.config.account_id.clone(),
             revision: 0,
         };
-        let version = KeyVersionRecord { key_id, version_id, creation_date: now, sealed_material };
+        let version =
+            KeyVersionRecord { key_id, version_id, creation_date: now, sealed_material, material_fingerprint: None };
         let new = NewKey {
             key: &key,
             version: Some(&version),

@@ -8,7 +8,7 @@ impl Kms {
     /// Disables a key: it stays, but cryptographic operations are refused until EnableKey.
     pub async fn disable_key(&self, caller: &Caller, key_ref: &str) -> Result<KeyRecord, Error> {
         let _ = caller;
-        self.update_key_with(key_ref, |k| match k.state {
+        self.update_key_with(key_ref, |k| match self.effective(k.clone()).state {
             KeyState::Enabled | KeyState::Disabled => {
                 k.state = KeyState::Disabled;
                 Ok(())

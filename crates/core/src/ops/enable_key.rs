@@ -8,7 +8,7 @@ impl Kms {
     /// Enables a key.
     pub async fn enable_key(&self, caller: &Caller, key_ref: &str) -> Result<KeyRecord, Error> {
         let _ = caller;
-        self.update_key_with(key_ref, |k| match k.state {
+        self.update_key_with(key_ref, |k| match self.effective(k.clone()).state {
             KeyState::Enabled | KeyState::Disabled => {
                 k.state = KeyState::Enabled;
                 Ok(())

@@ -45,8 +45,8 @@ impl Kms {
         page: Page,
     ) -> Result<Paged<KeyRecord>, Error> {
         let _ = caller;
-        let all = self.store.list_keys().await?;
-        let matching = all.into_iter().filter(|k| filters.iter().all(|f| f.matches(k))).collect();
+        let all = self.store.list_keys().await?.into_iter().map(|k| self.effective(k));
+        let matching = all.filter(|k| filters.iter().all(|f| f.matches(k))).collect();
         Ok(Paged::cut(matching, page))
     }
 }

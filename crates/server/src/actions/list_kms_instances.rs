@@ -22,7 +22,8 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     if let Some(f) = filters.iter().find(|f| f.key != "KmsInstanceId") {
         return Err(ApiError::invalid("Filters", format!("unknown filter key {:?}; use KmsInstanceId", f.key)));
     }
-    let mut result = ctx.kms.list_kms_instances(ctx.caller, keyward_core::ops::Page { number: 1, size: u32::MAX }).await?;
+    let mut result =
+        ctx.kms.list_kms_instances(ctx.caller, keyward_core::ops::Page { number: 1, size: u32::MAX }).await?;
     if !filters.is_empty() {
         result.items.retain(|i| filters.iter().all(|f| f.values.contains(&i.instance_id)));
     }

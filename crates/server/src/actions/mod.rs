@@ -12,6 +12,7 @@ use crate::error::ApiError;
 
 pub mod cancel_key_deletion;
 pub mod create_key;
+pub mod delete_key_material;
 pub mod describe_account_kms_status;
 pub mod describe_key;
 pub mod describe_regions;
@@ -19,6 +20,8 @@ pub mod disable_key;
 pub mod enable_key;
 pub mod get_kms_instance;
 pub mod get_kms_instance_quota_infos;
+pub mod get_parameters_for_import;
+pub mod import_key_material;
 pub mod list_keys;
 pub mod list_kms_instances;
 pub mod schedule_key_deletion;
