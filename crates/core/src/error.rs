@@ -21,9 +21,16 @@ pub enum Error {
     /// No alias with that name.
     #[error("the specified alias is not found")]
     AliasNotFound,
+    /// A ciphertext blob that is malformed, forged, from an unknown key version, or whose
+    /// encryption context does not match.
+    #[error("the ciphertext is not valid")]
+    InvalidCiphertext,
     /// No such version of the key.
     #[error("the specified key version is not found")]
     KeyVersionNotFound,
+    /// An alias with that name exists.
+    #[error("the alias already exists")]
+    AliasAlreadyExists,
     /// No KMS instance with that id.
     #[error("the specified KMS instance is not found")]
     InstanceNotFound,

@@ -8,6 +8,7 @@
 //! - [`store`]: the [`store::Store`] trait backends implement.
 //! - [`error`]: [`Error`], the one error type every operation returns.
 //! - [`service`]: [`Kms`], the service object, and shared helpers (key resolution, ARNs).
+//! - [`cache`]: the hot-path cache of keys with unsealed material.
 //! - [`clock`]: the injectable clock.
 //! - [`memory`]: an in-memory store for unit tests.
 //! - [`access_keys`]: AccessKey administration and the authentication lookup (cached).
@@ -15,6 +16,7 @@
 //! - [`wrapping_pool`]: pre-generated RSA wrapping keys for GetParametersForImport.
 
 pub mod access_keys;
+pub mod cache;
 pub mod clock;
 pub mod error;
 pub mod memory;

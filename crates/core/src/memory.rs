@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::model::{
-    AccessKeyRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin, Tag, UnixTime,
+    AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin,
+    Tag, UnixTime,
 };
 use crate::store::{NewKey, Store, StoreError};
 
@@ -21,6 +22,7 @@ struct State {
     instances: BTreeMap<String, InstanceRecord>,
     access_keys: BTreeMap<String, AccessKeyRecord>,
     tokens: BTreeMap<String, ImportTokenRecord>,
+    aliases: BTreeMap<String, AliasRecord>,
 }
 
 /// In-memory store (tests only).
@@ -108,6 +110,7 @@ impl Store for MemoryStore {
         s.versions.remove(key_id);
         s.tags.remove(key_id);
         s.tokens.retain(|_, t| t.key_id != key_id);
+        s.aliases.retain(|_, a| a.key_id != key_id);
         Ok(s.keys.remove(key_id).is_some())
     }
 
@@ -155,6 +158,109 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        instance_quota: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.keys.get(&key.key_id).is_none_or(|k| k.revision != key.revision) || version.key_id != key.key_id {
+            return Err(StoreError::Conflict);
+        }
+        if let (Some(q), Some(inst)) = (instance_quota, key.instance_id.as_deref())
+            && count_versions(&s, inst) + 1 > q
+        {
+            return Err(StoreError::QuotaExceeded);
+        }
+        let versions = s.versions.entry(key.key_id.clone()).or_default();
+        if versions.iter().any(|v| v.version_id == version.version_id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        versions.push(version.clone());
+        let stored = s.keys.get_mut(&key.key_id).ok_or(StoreError::Conflict)?;
+        *stored = key.clone();
+        stored.revision += 1;
+        Ok(())
+    }
+
+    async fn keys_due_for_rotation(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .state()
+            .keys
+            .values()
+            .filter(|k| k.rotation.enabled && k.rotation.next_rotation.is_some_and(|t| t <= now))
+            .map(|k| k.key_id.clone())
+            .collect())
+    }
+
+    async fn put_key_tags(&self, key_id: &str, tags: &[Tag], max_tags: usize) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if !s.keys.contains_key(key_id) {
+            return Err(StoreError::Conflict);
+        }
+        let mut current = s.tags.get(key_id).cloned().unwrap_or_default();
+        for t in tags {
+            match current.iter_mut().find(|c| c.key == t.key) {
+                Some(c) => c.value.clone_from(&t.value),
+                None => current.push(t.clone()),
+            }
+        }
+        if current.len() > max_tags {
+            return Err(StoreError::QuotaExceeded);
+        }
+        current.sort_by(|a, b| a.key.cmp(&b.key));
+        s.tags.insert(key_id.to_string(), current);
+        Ok(())
+    }
+
+    async fn remove_key_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<u64, StoreError> {
+        let mut s = self.state();
+        let Some(current) = s.tags.get_mut(key_id) else { return Ok(0) };
+        let before = current.len();
+        current.retain(|t| !tag_keys.contains(&t.key));
+        Ok((before - current.len()) as u64)
+    }
+
+    async fn list_all_key_tags(&self) -> Result<Vec<(String, Tag)>, StoreError> {
+        Ok(self.state().tags.iter().flat_map(|(k, ts)| ts.iter().map(move |t| (k.clone(), t.clone()))).collect())
+    }
+
+    async fn create_alias(&self, alias: &AliasRecord, quota: i64) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.aliases.contains_key(&alias.alias_name) {
+            return Err(StoreError::AlreadyExists);
+        }
+        if s.aliases.len() as i64 >= quota {
+            return Err(StoreError::QuotaExceeded);
+        }
+        if !s.keys.contains_key(&alias.key_id) {
+            return Err(StoreError::Conflict);
+        }
+        s.aliases.insert(alias.alias_name.clone(), alias.clone());
+        Ok(())
+    }
+
+    async fn update_alias(&self, alias_name: &str, key_id: &str) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        if !s.keys.contains_key(key_id) {
+            return Err(StoreError::Conflict);
+        }
+        Ok(s.aliases.get_mut(alias_name).map(|a| a.key_id = key_id.to_string()).is_some())
+    }
+
+    async fn delete_alias(&self, alias_name: &str) -> Result<bool, StoreError> {
+        Ok(self.state().aliases.remove(alias_name).is_some())
+    }
+
+    async fn get_alias(&self, alias_name: &str) -> Result<Option<AliasRecord>, StoreError> {
+        Ok(self.state().aliases.get(alias_name).cloned())
+    }
+
+    async fn list_aliases(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, StoreError> {
+        Ok(self.state().aliases.values().filter(|a| key_id.is_none_or(|k| a.key_id == k)).cloned().collect())
+    }
+
     async fn create_import_token(&self, token: &ImportTokenRecord) -> Result<(), StoreError> {
         let mut s = self.state();
         if s.tokens.contains_key(&token.token_id) {
@@ -187,6 +293,15 @@ impl Store for MemoryStore {
 
     async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError> {
         Ok(count_versions(&self.state(), instance_id))
+    }
+
+    async fn key_id_for_version(&self, version_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .state()
+            .versions
+            .iter()
+            .find(|(_, vs)| vs.iter().any(|v| v.version_id == version_id))
+            .map(|(k, _)| k.clone()))
     }
 
     async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError> {

@@ -208,6 +208,17 @@ pub struct ImportTokenRecord {
     pub expires_at: UnixTime,
 }
 
+/// An alias (`alias/…`) pointing at a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliasRecord {
+    /// Full alias name including the `alias/` prefix.
+    pub alias_name: String,
+    /// The key it points at.
+    pub key_id: String,
+    /// Creation time.
+    pub creation_date: UnixTime,
+}
+
 /// Kind of KMS instance (key store).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstanceKind {

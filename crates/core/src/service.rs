@@ -6,6 +6,7 @@ use std::sync::Arc;
 use keyward_crypto::{Barrier, RecordKind, SecretBytes};
 
 use crate::access_keys::AccessKeyCache;
+use crate::cache::{Caches, LoadedKey, LoadedVersion, Material};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::model::{KeyRecord, KeyState, UnixTime};
@@ -21,11 +22,18 @@ pub struct KmsConfig {
     pub account_id: String,
     /// Number of pre-generated RSA-2048 wrapping keys kept ready for GetParametersForImport.
     pub wrapping_pool_size: usize,
+    /// Most aliases in the region (ALIBABA.md §6: 300 by default).
+    pub alias_quota: i64,
 }
 
 impl Default for KmsConfig {
     fn default() -> Self {
-        Self { region: "cn-hangzhou".into(), account_id: "1000000000000000".into(), wrapping_pool_size: 8 }
+        Self {
+            region: "cn-hangzhou".into(),
+            account_id: "1000000000000000".into(),
+            wrapping_pool_size: 8,
+            alias_quota: 300,
+        }
     }
 }
 
@@ -46,6 +54,7 @@ pub struct Kms {
     pub(crate) access_keys: AccessKeyCache,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) wrapping_pool: Arc<WrappingKeyPool>,
+    pub(crate) caches: Caches,
 }
 
 /// Name of the metadata row holding the sealed canary that proves the root key is right.
@@ -84,7 +93,15 @@ impl Kms {
             }
         }
         let wrapping_pool = WrappingKeyPool::start(config.wrapping_pool_size);
-        Ok(Self { store, barrier, config, access_keys: AccessKeyCache::new(), clock, wrapping_pool })
+        Ok(Self {
+            store,
+            barrier,
+            config,
+            access_keys: AccessKeyCache::new(),
+            clock,
+            wrapping_pool,
+            caches: Caches::new(),
+        })
     }
 
     /// The service settings.
@@ -158,7 +175,7 @@ impl Kms {
             };
         }
         if input.starts_with("alias/") {
-            // Aliases arrive with the alias actions; until then no alias exists.
+            // Aliases need a lookup: see `resolve_key`.
             return Err(Error::AliasNotFound);
         }
         if input.is_empty() {
@@ -167,9 +184,87 @@ impl Kms {
         Ok(input.to_string())
     }
 
+    /// Resolves a `KeyId` parameter — key id, key ARN, `alias/…` or alias ARN — to a key id.
+    /// Alias lookups are cached briefly (see [`crate::cache`]).
+    pub async fn resolve_key(&self, input: &str) -> Result<String, Error> {
+        let alias = match input.strip_prefix("acs:kms:") {
+            Some(rest) => {
+                let mut parts = rest.splitn(3, ':');
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(r), Some(a), Some(res))
+                        if res.starts_with("alias/") && r == self.config.region && a == self.config.account_id =>
+                    {
+                        Some(res)
+                    }
+                    _ => None,
+                }
+            }
+            None if input.starts_with("alias/") => Some(input),
+            None => None,
+        };
+        let Some(alias) = alias else { return self.resolve_key_id(input) };
+        if let Some(hit) = self.caches.aliases.get(&alias.to_string()) {
+            return hit.ok_or(Error::AliasNotFound);
+        }
+        let found = self.store.get_alias(alias).await?.map(|a| a.key_id);
+        self.caches.aliases.put(alias.to_string(), found.clone());
+        found.ok_or(Error::AliasNotFound)
+    }
+
+    /// Forgets everything cached about a key (after a write through this node).
+    pub(crate) fn invalidate(&self, key_id: &str) {
+        self.caches.keys.remove(&key_id.to_string());
+    }
+
+    /// Forgets cached alias lookups (after an alias write).
+    pub(crate) fn invalidate_aliases(&self) {
+        self.caches.aliases.retain(|_, _| false);
+    }
+
+    /// The key with unsealed, parsed material of every version, from the cache or the store.
+    pub async fn loaded_key(&self, key_id: &str) -> Result<Arc<LoadedKey>, Error> {
+        if let Some(k) = self.caches.keys.get(&key_id.to_string()) {
+            return Ok(k);
+        }
+        let record = self.store.get_key(key_id).await?.ok_or(Error::KeyNotFound)?;
+        let mut versions = Vec::new();
+        for v in self.store.list_key_versions(key_id).await? {
+            let material = match &v.sealed_material {
+                None => None,
+                Some(sealed) => {
+                    let aad = format!("{key_id}/{}", v.version_id);
+                    let plain = self.barrier.open(keyward_crypto::RecordKind::KeyMaterial, &aad, sealed)?;
+                    Some(if record.spec.is_symmetric() {
+                        Material::Symmetric(keyward_crypto::aead::SymmetricKey::new(record.spec, &plain)?)
+                    } else {
+                        Material::Asymmetric(
+                            keyward_crypto::asymmetric::AsymmetricKey::new(record.spec, &plain)
+                                .map_err(|e| Error::Internal(format!("stored material of {key_id} unusable: {e}")))?,
+                        )
+                    })
+                }
+            };
+            self.caches.versions.put(v.version_id.clone(), key_id.to_string());
+            versions.push(LoadedVersion { version_id: v.version_id, creation_date: v.creation_date, material });
+        }
+        let loaded = Arc::new(LoadedKey { record, versions });
+        self.caches.keys.put(key_id.to_string(), loaded.clone());
+        Ok(loaded)
+    }
+
+    /// The key a ciphertext's version id belongs to.
+    pub async fn key_for_version(&self, version_id: &str) -> Result<String, Error> {
+        if let Some(k) = self.caches.versions.get(&version_id.to_string()) {
+            return Ok(k);
+        }
+        let key = self.store.key_id_for_version(version_id).await?.ok_or(Error::KeyNotFound)?;
+        self.caches.versions.put(version_id.to_string(), key.clone());
+        Ok(key)
+    }
+
     /// Loads a key by `KeyId` parameter (id, ARN or alias).
     pub async fn load_key(&self, key_ref: &str) -> Result<KeyRecord, Error> {
-        let id = self.resolve_key_id(key_ref)?;
+        let id = self.resolve_key(key_ref).await?;
         self.store.get_key(&id).await?.map(|k| self.effective(k)).ok_or(Error::KeyNotFound)
     }
 
@@ -179,12 +274,13 @@ impl Kms {
     where
         F: FnMut(&mut KeyRecord) -> Result<(), Error>,
     {
-        let id = self.resolve_key_id(key_ref)?;
+        let id = self.resolve_key(key_ref).await?;
         for _ in 0..16 {
             let mut key = self.store.get_key(&id).await?.ok_or(Error::KeyNotFound)?;
             change(&mut key)?;
             match self.store.update_key(&key).await {
                 Ok(()) => {
+                    self.invalidate(&id);
                     key.revision += 1;
                     return Ok(key);
                 }

@@ -5,7 +5,9 @@
 
 use async_trait::async_trait;
 
-use crate::model::{AccessKeyRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime};
+use crate::model::{
+    AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime,
+};
 
 /// Errors a backend reports, by kind (never by driver message).
 #[derive(Debug, thiserror::Error)]
@@ -86,12 +88,51 @@ pub trait Store: Send + Sync + 'static {
         fingerprint: Option<&[u8]>,
     ) -> Result<(), StoreError>;
 
+    /// Atomically adds a version to a key and replaces the key's metadata (revision rule of
+    /// [`Store::update_key`]; the new primary version, rotation dates, state are in `key`). With
+    /// `instance_quota`, fails with `QuotaExceeded` when the instance already holds that many key
+    /// versions. `Conflict` on a stale revision or a missing key; `AlreadyExists` on a duplicate
+    /// version id.
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        instance_quota: Option<i64>,
+    ) -> Result<(), StoreError>;
+    /// Keys with automatic rotation enabled whose next rotation is at or before `now`, by id.
+    async fn keys_due_for_rotation(&self, now: UnixTime) -> Result<Vec<String>, StoreError>;
+
     // --- key versions and tags ---
 
+    /// The key a version belongs to (version ids are globally unique and never move).
+    async fn key_id_for_version(&self, version_id: &str) -> Result<Option<String>, StoreError>;
     /// The versions of a key, oldest first.
     async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError>;
     /// The tags of a key, ordered by tag key.
     async fn list_key_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError>;
+
+    /// Adds or overwrites tags of a key (same TagKey = new value). `QuotaExceeded` when the key
+    /// would then have more than `max_tags` tags (nothing written); `Conflict` if the key is gone.
+    async fn put_key_tags(&self, key_id: &str, tags: &[Tag], max_tags: usize) -> Result<(), StoreError>;
+    /// Removes the named tags of a key (absent ones are ignored). Returns how many were removed.
+    async fn remove_key_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<u64, StoreError>;
+    /// Every tag of every key as `(key_id, tag)`, ordered by key id then tag key.
+    async fn list_all_key_tags(&self) -> Result<Vec<(String, Tag)>, StoreError>;
+
+    // --- aliases ---
+
+    /// Creates an alias. `AlreadyExists` if the name is taken; `QuotaExceeded` when `quota`
+    /// aliases exist already; `Conflict` if the key is gone. Aliases are deleted with their key.
+    async fn create_alias(&self, alias: &AliasRecord, quota: i64) -> Result<(), StoreError>;
+    /// Points an existing alias at another key. Returns whether the alias existed; `Conflict`
+    /// if the key is gone.
+    async fn update_alias(&self, alias_name: &str, key_id: &str) -> Result<bool, StoreError>;
+    /// Deletes an alias. Returns whether it existed.
+    async fn delete_alias(&self, alias_name: &str) -> Result<bool, StoreError>;
+    /// Reads an alias.
+    async fn get_alias(&self, alias_name: &str) -> Result<Option<AliasRecord>, StoreError>;
+    /// Every alias, ordered by name; only those of `key_id` when given.
+    async fn list_aliases(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, StoreError>;
 
     // --- import tokens (GetParametersForImport) ---
 

@@ -8,9 +8,18 @@
 //! - [`random`]: system randomness and identifiers derived from it.
 //! - [`byok`]: Bring Your Own Key — wrapping key pairs, unwrapping imported material (server)
 //!   and wrapping it (client, CLI) for every documented wrapping algorithm.
+//! - [`aead`]: [`aead::SymmetricKey`], AES-GCM and SM4-GCM sealing for the symmetric crypto APIs.
+//! - [`blob`]: the ciphertext blob (`KeyVersionId ‖ IV ‖ ciphertext ‖ tag`, DESIGN.md §3) and its AAD.
+//! - [`context`]: `EncryptionContext` parsing and its canonical (sorted, compact JSON) form.
+//! - [`asymmetric`]: [`asymmetric::AsymmetricKey`], AsymmetricEncrypt/Decrypt/Sign/Verify and
+//!   GetPublicKey for RSA, ECDSA (P-256, secp256k1) and SM2.
 
+pub mod aead;
+pub mod asymmetric;
 pub mod barrier;
+pub mod blob;
 pub mod byok;
+pub mod context;
 pub mod keygen;
 pub mod random;
 pub mod secret;

@@ -42,6 +42,7 @@ codes! {
     INVALID_KEY_MATERIAL = 400, "InvalidKeyMaterial", "key material is invalid";
     INVALID_IMPORT_TOKEN = 400, "InvalidImportToken", "import token is invalid";
     EXPIRED_IMPORT_TOKEN = 400, "ExpiredImportToken", "import token is expired";
+    ALIAS_ALREADY_EXISTS = 400, "AliasAlreadyExists", "AliasName Already Exists.";
     ALIAS_NOT_FOUND = 404, "Forbidden.AliasNotFound", "The specified Alias is not found.";
     LIMIT_EXCEEDED = 400, "Rejected.LimitExceeded", "The request was rejected because user create resource limit was exceeded.";
     UNSUPPORTED_ORIGIN = 400, "Unsupported.Origin", "This key origin is not valid for this api.";
@@ -53,6 +54,7 @@ codes! {
     REJECTED_ENABLED = 409, "Rejected.Enabled", "The request was rejected because the key state is Enabled.";
     STATE_MODIFIED_FAILED = 409, "Rejected.StateModifiedFailed", "Keystate modified failed.";
     RESOURCE_EXIST = 409, "Rejected.ResourceExist", "The resource already exists.";
+    DRY_RUN = 400, "DryRunOperationError", "Request validation has been passed with DryRun flag set.";
     PAYLOAD_TOO_LARGE = 413, "RequestEntityTooLarge", "The request body is too large.";
     INTERNAL_FAILURE = 500, "InternalFailure", "Internal Failure.";
     SERVICE_UNAVAILABLE = 503, "ServiceUnavailableTemporary", "Service Unavailable Temporary.";

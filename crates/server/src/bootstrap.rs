@@ -62,6 +62,7 @@ pub async fn open(settings: &Settings, mode: Mode) -> anyhow::Result<Opened> {
         account_id: settings.account_id.clone(),
         // Admin commands never issue import parameters: no background key generation for them.
         wrapping_pool_size: if mode == Mode::Admin { 0 } else { settings.wrapping_key_pool },
+        ..KmsConfig::default()
     };
     let kms = Kms::open(store, &root, config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let new_admin_key = if mode == Mode::Admin {

@@ -19,8 +19,36 @@ pub struct Ctx<'a> {
     pub params: &'a Params,
 }
 
+/// Actions that honour `DryRun=true` (the cryptographic ones, ALIBABA.md §5.3).
+const DRY_RUN_ACTIONS: &[&str] = &[
+    "Encrypt",
+    "Decrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ExportDataKey",
+    "GenerateAndExportDataKey",
+    "ReEncrypt",
+    "AsymmetricEncrypt",
+    "AsymmetricDecrypt",
+    "AsymmetricSign",
+    "AsymmetricVerify",
+    "GetPublicKey",
+];
+
 /// Runs the named action. Unknown names → 404 `InvalidAction.NotFound`.
 pub async fn dispatch(action: &str, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
+    if DRY_RUN_ACTIONS.contains(&action) && ctx.params.bool("DryRun")?.unwrap_or(false) {
+        let key = ctx.params.opt("KeyId").or_else(|| ctx.params.opt("SourceKeyId"));
+        let blob = match (key, ctx.params.opt("CiphertextBlob")) {
+            (None, Some(_)) => Some(
+                actions::crypto_params::b64(ctx.params, "CiphertextBlob")
+                    .map_err(|_| ApiError::from(keyward_core::Error::InvalidCiphertext))?,
+            ),
+            _ => None,
+        };
+        ctx.kms.dry_run_check(ctx.caller, key, blob.as_deref()).await?;
+        return Err(ApiError::new(codes::DRY_RUN));
+    }
     match action {
         "CreateKey" => actions::create_key::handle(ctx).await,
         "DescribeKey" => actions::describe_key::handle(ctx).await,
@@ -39,6 +67,33 @@ pub async fn dispatch(action: &str, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         "GetParametersForImport" => actions::get_parameters_for_import::handle(ctx).await,
         "ImportKeyMaterial" => actions::import_key_material::handle(ctx).await,
         "DeleteKeyMaterial" => actions::delete_key_material::handle(ctx).await,
+        "Encrypt" => actions::encrypt::handle(ctx).await,
+        "Decrypt" => actions::decrypt::handle(ctx).await,
+        "GenerateDataKey" => actions::generate_data_key::handle(ctx).await,
+        "GenerateDataKeyWithoutPlaintext" => actions::generate_data_key_without_plaintext::handle(ctx).await,
+        "ExportDataKey" => actions::export_data_key::handle(ctx).await,
+        "GenerateAndExportDataKey" => actions::generate_and_export_data_key::handle(ctx).await,
+        "ReEncrypt" => actions::re_encrypt::handle(ctx).await,
+        "AsymmetricEncrypt" => actions::asymmetric_encrypt::handle(ctx).await,
+        "AsymmetricDecrypt" => actions::asymmetric_decrypt::handle(ctx).await,
+        "AsymmetricSign" => actions::asymmetric_sign::handle(ctx).await,
+        "AsymmetricVerify" => actions::asymmetric_verify::handle(ctx).await,
+        "GetPublicKey" => actions::get_public_key::handle(ctx).await,
+        "CreateKeyVersion" => actions::create_key_version::handle(ctx).await,
+        "DescribeKeyVersion" => actions::describe_key_version::handle(ctx).await,
+        "ListKeyVersions" => actions::list_key_versions::handle(ctx).await,
+        "UpdateRotationPolicy" => actions::update_rotation_policy::handle(ctx).await,
+        "CreateAlias" => actions::create_alias::handle(ctx).await,
+        "UpdateAlias" => actions::update_alias::handle(ctx).await,
+        "DeleteAlias" => actions::delete_alias::handle(ctx).await,
+        "ListAliases" => actions::list_aliases::handle(ctx).await,
+        "ListAliasesByKeyId" => actions::list_aliases_by_key_id::handle(ctx).await,
+        "TagResource" => actions::tag_resource::handle(ctx).await,
+        "UntagResource" => actions::untag_resource::handle(ctx).await,
+        "ListResourceTags" => actions::list_resource_tags::handle(ctx).await,
+        "TagResources" => actions::tag_resources::handle(ctx).await,
+        "UntagResources" => actions::untag_resources::handle(ctx).await,
+        "ListTagResources" => actions::list_tag_resources::handle(ctx).await,
         other => Err(ApiError::with_message(
             codes::INVALID_ACTION,
             format!(

@@ -75,6 +75,12 @@ impl From<Error> for ApiError {
             Error::KeyNotFound => Self::new(codes::KEY_NOT_FOUND),
             Error::AliasNotFound => Self::new(codes::ALIAS_NOT_FOUND),
             Error::KeyVersionNotFound => Self::new(codes::KEY_VERSION_NOT_FOUND),
+            Error::InvalidCiphertext => Self::with_message(
+                codes::INVALID_PARAMETER,
+                "The specified parameter \"CiphertextBlob\" is not valid: it is malformed, was not made by this \
+                 KMS, or the EncryptionContext does not match.",
+            ),
+            Error::AliasAlreadyExists => Self::new(codes::ALIAS_ALREADY_EXISTS),
             Error::InvalidImportToken(why) => {
                 Self::with_message(codes::INVALID_IMPORT_TOKEN, format!("The import token is invalid: {why}."))
             }
@@ -120,6 +126,8 @@ mod tests {
             (Error::KeyNotFound, 404, "Forbidden.KeyNotFound"),
             (Error::AliasNotFound, 404, "Forbidden.AliasNotFound"),
             (Error::KeyVersionNotFound, 404, "Forbidden.KeyVersionNotFound"),
+            (Error::InvalidCiphertext, 400, "InvalidParameter"),
+            (Error::AliasAlreadyExists, 400, "AliasAlreadyExists"),
             (Error::InvalidImportToken("x".into()), 400, "InvalidImportToken"),
             (Error::ExpiredImportToken, 400, "ExpiredImportToken"),
             (Error::InvalidKeyMaterial("x".into()), 400, "InvalidKeyMaterial"),

@@ -6,8 +6,8 @@
 //! [`StoreError::Corrupt`], as is a column whose value cannot be decoded to its Rust type.
 
 use keyward_core::model::{
-    AccessKeyRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord, KeySpec, KeyState,
-    KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+    AccessKeyRecord, AliasRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord,
+    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
 };
 use keyward_core::store::StoreError;
 use sqlx::error::ErrorKind;
@@ -146,6 +146,31 @@ where
     Ok(Tag { key: col(row, "tag_key")?, value: col(row, "tag_value")? })
 }
 
+/// Decodes a row of `key_tags` with its key id.
+pub(crate) fn key_tag_from_row<'r, R>(row: &'r R) -> Result<(String, Tag), StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok((col(row, "key_id")?, tag_from_row(row)?))
+}
+
+/// Decodes a row of `aliases`.
+pub(crate) fn alias_from_row<'r, R>(row: &'r R) -> Result<AliasRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(AliasRecord {
+        alias_name: col(row, "alias_name")?,
+        key_id: col(row, "key_id")?,
+        creation_date: col(row, "creation_date")?,
+    })
+}
+
 /// Decodes a row of `instances`.
 pub(crate) fn instance_from_row<'r, R>(row: &'r R) -> Result<InstanceRecord, StoreError>
 where
@@ -194,6 +219,22 @@ pub(crate) fn check_version_owner(key: &KeyRecord, version: Option<&KeyVersionRe
         ))),
         _ => Ok(()),
     }
+}
+
+/// Checks that a version added to an existing key belongs to it: another key's version is a
+/// [`StoreError::Conflict`] (the caller's view of the key is wrong), as in the reference store.
+pub(crate) fn check_added_version_owner(key: &KeyRecord, version: &KeyVersionRecord) -> Result<(), StoreError> {
+    if version.key_id == key.key_id { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
+/// Whether a key holding `count` tags stays within `max_tags`.
+pub(crate) fn tags_within(count: i64, max_tags: usize) -> bool {
+    usize::try_from(count).is_ok_and(|n| n <= max_tags)
+}
+
+/// Whether creating one more alias keeps `count` aliases within `quota`.
+pub(crate) fn alias_within_quota(count: i64, quota: i64) -> bool {
+    count < quota
 }
 
 /// Whether creating one more key version keeps `count` within `quota`.

@@ -4,17 +4,22 @@
 //! `Some`, every enum variant, tags, sealed bytes), `AlreadyExists` on duplicates, optimistic
 //! concurrency (`Conflict` on a stale revision and on a deleted key, revision increments),
 //! cascading deletes, the deletion sweep query, instance quotas (including concurrent
-//! creators), list ordering, AccessKey administration, metadata write-once semantics, and the
+//! creators), list ordering, AccessKey administration, metadata write-once semantics, the
 //! Bring-Your-Own-Key parts: version fingerprints, atomic material updates, the material-expiry
-//! sweep query and import tokens (expiry, ordering, cascade with their key).
+//! sweep query and import tokens (expiry, ordering, cascade with their key), and rotation, tags
+//! and aliases: atomic version additions (revision rule, instance quota, also under
+//! concurrency), the rotation sweep query, the owner of a version id, tag upserts with their limit, tag removal and the
+//! all-tags listing, and aliases (round trips, the order of `AlreadyExists` / `QuotaExceeded` /
+//! `Conflict`, the global alias quota, also under concurrency, repointing, byte-ordered
+//! listings, cascade with their key). Every refused write is checked to have written nothing.
 //!
 //! Checks panic on failure, like assertions in a test. Every id a run creates carries a fresh
 //! random prefix and list results are filtered by it, so the suite can run again and again
 //! against the same database, next to data from earlier runs.
 
 use keyward_core::model::{
-    AccessKeyRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord, KeySpec, KeyState,
-    KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+    AccessKeyRecord, AliasRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord,
+    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
 };
 use keyward_core::store::{NewKey, Store, StoreError};
 
@@ -69,6 +74,23 @@ pub async fn run_all(store: &dyn Store) {
     check!(import_tokens_round_trip_and_duplicates);
     check!(import_tokens_live_listing_and_expiry_sweep);
     check!(import_tokens_deleted_with_their_key);
+    check!(add_key_version_adds_and_replaces_key);
+    check!(add_key_version_conflicts_change_nothing);
+    check!(add_key_version_quota_enforced_and_nothing_written_on_failure);
+    check!(add_key_version_quota_holds_under_concurrency);
+    check!(keys_due_for_rotation_selects_due_keys_by_id);
+    check!(key_id_for_version_finds_the_owner);
+    check!(put_key_tags_upserts_within_the_limit);
+    check!(put_key_tags_on_missing_key_conflicts);
+    check!(put_key_tags_limit_holds_under_concurrency);
+    check!(remove_key_tags_counts_removed);
+    check!(list_all_key_tags_ordered_by_key_then_tag);
+    check!(aliases_round_trip_and_refusals);
+    check!(alias_quota_enforced_and_nothing_written_on_failure);
+    check!(alias_quota_and_names_hold_under_concurrency);
+    check!(update_and_delete_alias);
+    check!(list_aliases_ordered_by_name_in_byte_order);
+    check!(aliases_deleted_with_their_key);
     eprintln!("conformance[{backend}]: all checks passed");
 }
 
@@ -1018,4 +1040,722 @@ async fn import_tokens_deleted_with_their_key(store: &dyn Store, ids: &Ids) {
     assert!(store.delete_key(&other.key_id).await.expect("delete_key"));
     assert_eq!(get_token(store, &t3.token_id).await, None, "deleted with the key");
     assert!(store.delete_key(&key.key_id).await.expect("delete_key"));
+}
+
+// --- rotation: version additions and the rotation sweep ---
+
+/// Reads `key_id` and adds version `n` to it as the new primary version, checked against
+/// `quota`. Returns the key as written and the version.
+async fn rotate(
+    store: &dyn Store,
+    key_id: &str,
+    n: u32,
+    quota: Option<i64>,
+) -> (KeyRecord, KeyVersionRecord, Result<(), StoreError>) {
+    let current = get(store, key_id).await.expect("key exists");
+    let v = version(key_id, n, Some(vec![n as u8; 32]));
+    let rotated =
+        KeyRecord { primary_version: Some(v.version_id.clone()), last_rotation: Some(v.creation_date), ..current };
+    let result = store.add_key_version(&rotated, &v, quota).await;
+    (rotated, v, result)
+}
+
+async fn add_key_version_adds_and_replaces_key(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("addv"));
+    let v1 = version(&key.key_id, 1, Some(vec![1; 32]));
+    let tags = [tag("t", "v")];
+    create(store, &key, Some(&v1), &tags, None).await.expect("create_key");
+
+    // A rotation: new primary version and rotation dates, the revision bumped.
+    let v2 = version(&key.key_id, 2, Some(all_bytes()));
+    let rotated = KeyRecord {
+        primary_version: Some(v2.version_id.clone()),
+        last_rotation: Some(v2.creation_date),
+        rotation: Rotation {
+            enabled: true,
+            interval_secs: Some(86_400),
+            next_rotation: Some(v2.creation_date + 86_400),
+        },
+        ..key.clone()
+    };
+    store.add_key_version(&rotated, &v2, None).await.expect("add_key_version");
+    let stored = get(store, &key.key_id).await.expect("key exists");
+    assert_eq!(stored, KeyRecord { revision: key.revision + 1, ..rotated }, "key replaced, revision bumped");
+    assert_eq!(versions(store, &key.key_id).await, vec![v1.clone(), v2.clone()], "oldest first");
+    assert_eq!(store.list_key_tags(&key.key_id).await.expect("tags"), tags.to_vec(), "tags untouched");
+
+    // A version without material, with a fingerprint (EXTERNAL keys), round-trips too.
+    let v3 = fingerprinted(&key.key_id, 3, None, vec![0x5a; 32]);
+    let again = KeyRecord { primary_version: Some(v3.version_id.clone()), ..stored };
+    store.add_key_version(&again, &v3, None).await.expect("add_key_version");
+    assert_eq!(get(store, &key.key_id).await, Some(KeyRecord { revision: key.revision + 2, ..again }));
+    assert_eq!(versions(store, &key.key_id).await, vec![v1, v2, v3]);
+}
+
+async fn add_key_version_conflicts_change_nothing(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("addc"));
+    let v1 = version(&key.key_id, 1, Some(vec![1; 32]));
+    create(store, &key, Some(&v1), &[], None).await.expect("create_key");
+    let other = minimal_key(&ids.id("addc-other"));
+    create_plain(store, &other).await;
+    let first = KeyRecord { description: "first writer".to_owned(), ..key.clone() };
+    store.update_key(&first).await.expect("update_key");
+    let current = get(store, &key.key_id).await.expect("key exists");
+    assert_eq!(current.revision, key.revision + 1);
+    let current_versions = vec![v1.clone()];
+
+    let v2 = version(&key.key_id, 2, Some(vec![2; 32]));
+    let with_v2 = |base: &KeyRecord| KeyRecord {
+        primary_version: Some(v2.version_id.clone()),
+        description: "must not stick".to_owned(),
+        ..base.clone()
+    };
+
+    // A stale revision and a revision from the future.
+    let err = store.add_key_version(&with_v2(&key), &v2, None).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "stale revision: {err:?}");
+    assert_stored(store, &current, &current_versions, "stale revision").await;
+    let ahead = KeyRecord { revision: current.revision + 5, ..with_v2(&current) };
+    let err = store.add_key_version(&ahead, &v2, None).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "future revision: {err:?}");
+    assert_stored(store, &current, &current_versions, "future revision").await;
+
+    // A version naming another key: neither key gets it.
+    let foreign = version(&other.key_id, 2, Some(vec![2; 32]));
+    let err = store.add_key_version(&with_v2(&current), &foreign, None).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "version of another key: {err:?}");
+    assert_stored(store, &current, &current_versions, "version of another key").await;
+    assert_stored(store, &other, &[], "the other key").await;
+
+    // A duplicate version id: AlreadyExists, and the key update is rolled back too.
+    let dup = KeyVersionRecord { sealed_material: Some(vec![9; 32]), creation_date: 5, ..v1.clone() };
+    let err = store.add_key_version(&with_v2(&current), &dup, None).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate version id: {err:?}");
+    assert_stored(store, &current, &current_versions, "duplicate version id").await;
+
+    // A key that never existed, and a deleted one: nothing is created or resurrected.
+    let never = minimal_key(&ids.id("addc-never"));
+    let never_v = version(&never.key_id, 1, None);
+    let err = store.add_key_version(&never, &never_v, None).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "unknown key: {err:?}");
+    assert_eq!(get(store, &never.key_id).await, None, "must not create the key");
+    assert!(versions(store, &never.key_id).await.is_empty(), "must not create the version");
+    let gone = minimal_key(&ids.id("addc-deleted"));
+    create_plain(store, &gone).await;
+    assert!(store.delete_key(&gone.key_id).await.expect("delete_key"));
+    let gone_v = version(&gone.key_id, 1, None);
+    let err = store.add_key_version(&gone, &gone_v, Some(100)).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "deleted key: {err:?}");
+    assert_eq!(get(store, &gone.key_id).await, None, "must not resurrect the key");
+    assert!(versions(store, &gone.key_id).await.is_empty(), "must not create the version");
+
+    // With the current revision it succeeds.
+    store.add_key_version(&with_v2(&current), &v2, None).await.expect("current revision");
+    assert_stored(
+        store,
+        &KeyRecord { revision: current.revision + 1, ..with_v2(&current) },
+        &[v1.clone(), v2],
+        "after a successful addition",
+    )
+    .await;
+}
+
+async fn add_key_version_quota_enforced_and_nothing_written_on_failure(store: &dyn Store, ids: &Ids) {
+    let inst = instance(&ids.id("addq"), 3, 1_700_000_000);
+    store.create_instance(&inst).await.expect("create_instance");
+    let q = Some(inst.key_quota);
+    let inst_id = inst.instance_id.as_str();
+    let count = move || async move { store.count_instance_key_versions(inst_id).await.expect("count") };
+    let key_in = |name: &str| KeyRecord { instance_id: Some(inst.instance_id.clone()), ..minimal_key(&ids.id(name)) };
+
+    let k1 = key_in("addq-1");
+    let v1 = version(&k1.key_id, 1, Some(vec![1]));
+    create(store, &k1, Some(&v1), &[], q).await.expect("create_key");
+    let k2 = key_in("addq-2");
+    create(store, &k2, None, &[], None).await.expect("create_key");
+    assert_eq!(count().await, 1);
+
+    // Versions of every key of the instance count.
+    let (_, v2, result) = rotate(store, &k1.key_id, 2, q).await;
+    result.expect("2 of 3");
+    let (_, k2_v1, result) = rotate(store, &k2.key_id, 1, q).await;
+    result.expect("3 of 3");
+    assert_eq!(count().await, 3);
+
+    // Full: refused, and neither the version nor the key update is written.
+    let before = get(store, &k1.key_id).await.expect("key exists");
+    let (_, _, result) = rotate(store, &k1.key_id, 3, q).await;
+    assert!(matches!(result, Err(StoreError::QuotaExceeded)), "over quota: {result:?}");
+    assert_stored(store, &before, &[v1.clone(), v2.clone()], "over quota").await;
+    assert_eq!(count().await, 3);
+
+    // A stale revision is reported as such even when the instance is full.
+    let v3 = version(&k1.key_id, 3, Some(vec![3]));
+    let stale = KeyRecord { revision: before.revision - 1, ..before.clone() };
+    let err = store.add_key_version(&stale, &v3, q).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "stale revision in a full instance: {err:?}");
+    // A duplicate version id in a full instance: either refusal, nothing written.
+    let err = store.add_key_version(&before, &v1, q).await;
+    assert!(
+        matches!(err, Err(StoreError::AlreadyExists | StoreError::QuotaExceeded)),
+        "duplicate in a full instance: {err:?}"
+    );
+    assert_stored(store, &before, &[v1.clone(), v2.clone()], "refusals in a full instance").await;
+
+    // No quota means no check; a larger quota admits more; deleting a key frees its versions.
+    let (_, v3, result) = rotate(store, &k1.key_id, 3, None).await;
+    result.expect("unchecked");
+    let (_, v4, result) = rotate(store, &k1.key_id, 4, Some(5)).await;
+    result.expect("larger quota");
+    assert_eq!(count().await, 5);
+    let (_, _, result) = rotate(store, &k1.key_id, 5, Some(5)).await;
+    assert!(matches!(result, Err(StoreError::QuotaExceeded)), "full again: {result:?}");
+    assert_eq!(versions(store, &k1.key_id).await, vec![v1, v2, v3, v4]);
+    assert_eq!(versions(store, &k2.key_id).await, vec![k2_v1]);
+    assert!(store.delete_key(&k2.key_id).await.expect("delete_key"));
+    let (_, _, result) = rotate(store, &k1.key_id, 5, Some(5)).await;
+    result.expect("freed unit");
+    assert_eq!(count().await, 5);
+
+    // The quota concerns instance keys only: a default key is never refused.
+    let default_key = minimal_key(&ids.id("addq-default"));
+    create_plain(store, &default_key).await;
+    let (_, v, result) = rotate(store, &default_key.key_id, 1, Some(0)).await;
+    result.expect("default key, no quota");
+    assert_eq!(versions(store, &default_key.key_id).await, vec![v]);
+}
+
+async fn add_key_version_quota_holds_under_concurrency(store: &dyn Store, ids: &Ids) {
+    let inst = instance(&ids.id("addrace"), 3, 1_700_000_000);
+    store.create_instance(&inst).await.expect("create_instance");
+    let mut keys = Vec::new();
+    for i in 0..8 {
+        let key =
+            KeyRecord { instance_id: Some(inst.instance_id.clone()), ..minimal_key(&ids.id(&format!("addrace-{i}"))) };
+        create_plain(store, &key).await;
+        let v = version(&key.key_id, 1, Some(vec![7; 64]));
+        let rotated = KeyRecord { primary_version: Some(v.version_id.clone()), ..key };
+        keys.push((rotated, v));
+    }
+    let q = Some(inst.key_quota);
+    let attempt = |i: usize| store.add_key_version(&keys[i].0, &keys[i].1, q);
+    let results =
+        tokio::join!(attempt(0), attempt(1), attempt(2), attempt(3), attempt(4), attempt(5), attempt(6), attempt(7));
+    let results = [results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7];
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results.iter().filter(|r| matches!(r, Err(StoreError::QuotaExceeded))).count();
+    assert_eq!((ok, refused), (3, 5), "exactly the quota succeeds: {results:?}");
+    assert_eq!(store.count_instance_key_versions(&inst.instance_id).await.expect("count"), 3);
+    // Exactly the successful additions bumped their key's revision.
+    for ((key, _), result) in keys.iter().zip(&results) {
+        let stored = get(store, &key.key_id).await.expect("key exists");
+        assert_eq!(stored.revision, key.revision + i64::from(result.is_ok()), "revision of {}", key.key_id);
+        assert_eq!(versions(store, &key.key_id).await.len(), usize::from(result.is_ok()));
+    }
+}
+
+async fn keys_due_for_rotation_selects_due_keys_by_id(store: &dyn Store, ids: &Ids) {
+    let now = 1_800_000_000;
+    // Created out of id order: the result is ordered by id. The key state does not matter.
+    let cases = [
+        ("rot-d-past", true, Some(now - 86_400), KeyState::Enabled, true),
+        ("rot-b-now", true, Some(now), KeyState::Enabled, true),
+        ("rot-C-disabled-key", true, Some(now - 1), KeyState::Disabled, true),
+        ("rot-c-future", true, Some(now + 1), KeyState::Enabled, false),
+        ("rot-a-no-date", true, None, KeyState::Enabled, false),
+        ("rot-e-rotation-off", false, Some(now - 1), KeyState::Enabled, false),
+    ];
+    let (mut keys, mut expected) = (Vec::new(), Vec::new());
+    for (name, enabled, next_rotation, state, due) in cases {
+        let rotation = Rotation { enabled, interval_secs: enabled.then_some(86_400), next_rotation };
+        let key = KeyRecord { rotation, state, ..minimal_key(&ids.id(name)) };
+        create_plain(store, &key).await;
+        if due {
+            expected.push(key.key_id.clone());
+        }
+        keys.push(key);
+    }
+    expected.sort();
+    let prefix = ids.id("rot-");
+    let listed = |at: i64| {
+        let prefix = &prefix;
+        async move {
+            let all = store.keys_due_for_rotation(at).await.expect("keys_due_for_rotation");
+            assert!(all.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()), "ordered by id: {all:?}");
+            all.into_iter().filter(|id| id.starts_with(prefix)).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(now).await, expected);
+    assert_eq!(listed(now - 2).await, [ids.id("rot-d-past")], "earlier: only the long due");
+
+    // A rotation moves the next date on, turning rotation off drops the key: both drop out.
+    // Turning it on makes a key due.
+    let (_, _, result) = rotate(store, &keys[0].key_id, 2, None).await;
+    result.expect("add_key_version");
+    let rotated = get(store, &keys[0].key_id).await.expect("key exists");
+    let moved_on = KeyRecord {
+        rotation: Rotation { next_rotation: Some(now + 86_400), ..rotated.rotation.clone() },
+        ..rotated.clone()
+    };
+    store.update_key(&moved_on).await.expect("update_key");
+    let off = KeyRecord { rotation: Rotation { enabled: false, ..keys[1].rotation.clone() }, ..keys[1].clone() };
+    store.update_key(&off).await.expect("update_key");
+    let on = KeyRecord { rotation: Rotation { enabled: true, ..keys[5].rotation.clone() }, ..keys[5].clone() };
+    store.update_key(&on).await.expect("update_key");
+    assert_eq!(listed(now).await, [ids.id("rot-C-disabled-key"), ids.id("rot-e-rotation-off")]);
+}
+
+async fn key_id_for_version_finds_the_owner(store: &dyn Store, ids: &Ids) {
+    // Version ids are globally unique: these carry the run's prefix.
+    let unique = |key_id: &str, n: u32, name: &str| KeyVersionRecord {
+        version_id: ids.id(name),
+        ..version(key_id, n, Some(vec![n as u8; 32]))
+    };
+    let k1 = minimal_key(&ids.id("kfv-key-1"));
+    let va = unique(&k1.key_id, 1, "kfv-version-a");
+    create(store, &k1, Some(&va), &[], None).await.expect("create_key");
+    let vb = unique(&k1.key_id, 2, "kfv-version-b");
+    store.add_key_version(&k1, &vb, None).await.expect("add_key_version");
+    let k2 = external_key(&ids.id("kfv-key-2"));
+    let vc = KeyVersionRecord { sealed_material: None, ..unique(&k2.key_id, 1, "kfv-version-c") };
+    create(store, &k2, Some(&vc), &[], None).await.expect("create_key");
+    let owner = |version_id: String| async move { store.key_id_for_version(&version_id).await.expect("owner") };
+
+    assert_eq!(owner(va.version_id.clone()).await.as_ref(), Some(&k1.key_id), "first version");
+    assert_eq!(owner(vb.version_id.clone()).await.as_ref(), Some(&k1.key_id), "added version");
+    assert_eq!(owner(vc.version_id.clone()).await.as_ref(), Some(&k2.key_id), "version without material");
+    assert_eq!(owner(ids.id("kfv-version-none")).await, None, "unknown version");
+    assert_eq!(owner(k1.key_id.clone()).await, None, "a key id is not a version id");
+    assert_eq!(owner(va.version_id.to_uppercase()).await, None, "exact match");
+
+    // Material updates do not move a version; deleting the key removes it.
+    store
+        .update_key_material(&get(store, &k2.key_id).await.expect("key"), &vc.version_id, Some(&[1; 32]), None)
+        .await
+        .expect("update_key_material");
+    assert_eq!(owner(vc.version_id.clone()).await.as_ref(), Some(&k2.key_id));
+    assert!(store.delete_key(&k1.key_id).await.expect("delete_key"));
+    assert_eq!(owner(va.version_id.clone()).await, None, "deleted with the key");
+    assert_eq!(owner(vb.version_id.clone()).await, None, "deleted with the key");
+    assert_eq!(owner(vc.version_id.clone()).await.as_ref(), Some(&k2.key_id), "other keys' versions kept");
+}
+
+// --- tags ---
+
+async fn put_key_tags_upserts_within_the_limit(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("ptag"));
+    create(store, &key, None, &[tag("a", "1"), tag("b", "2")], None).await.expect("create_key");
+    let other = minimal_key(&ids.id("ptag-other"));
+    create(store, &other, None, &[tag("a", "other")], None).await.expect("create_key");
+    let tags_of = move |key_id: String| async move { store.list_key_tags(&key_id).await.expect("list_key_tags") };
+
+    // New tags are added, existing ones overwritten; the result is sorted by tag key.
+    store.put_key_tags(&key.key_id, &[tag("c", "3"), tag("a", "10")], 3).await.expect("put_key_tags");
+    let three = vec![tag("a", "10"), tag("b", "2"), tag("c", "3")];
+    assert_eq!(tags_of(key.key_id.clone()).await, three);
+
+    // Over the limit: refused, and nothing is written (not even the overwrites).
+    let err = store.put_key_tags(&key.key_id, &[tag("d", "4")], 3).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "over the limit: {err:?}");
+    let err = store.put_key_tags(&key.key_id, &[tag("a", "11"), tag("Z", "0"), tag("d", "4")], 4).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "over the limit: {err:?}");
+    assert_eq!(tags_of(key.key_id.clone()).await, three, "nothing written");
+
+    // Overwrites alone never add: allowed at the limit. An empty value is a value.
+    store.put_key_tags(&key.key_id, &[tag("a", "12"), tag("b", "")], 3).await.expect("overwrite at the limit");
+    assert_eq!(tags_of(key.key_id.clone()).await, [tag("a", "12"), tag("b", ""), tag("c", "3")]);
+
+    // A tag key repeated in one call counts once and keeps the last value; byte order.
+    store.put_key_tags(&key.key_id, &[tag("d", "4"), tag("Z", "z"), tag("d", "5")], 5).await.expect("exactly at 5");
+    let five = vec![tag("Z", "z"), tag("a", "12"), tag("b", ""), tag("c", "3"), tag("d", "5")];
+    assert_eq!(tags_of(key.key_id.clone()).await, five);
+
+    // No tags: nothing changes, unless the key is already over a (lowered) limit.
+    store.put_key_tags(&key.key_id, &[], 5).await.expect("no tags");
+    let err = store.put_key_tags(&key.key_id, &[], 4).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "already over a lowered limit: {err:?}");
+    assert_eq!(tags_of(key.key_id.clone()).await, five);
+
+    // A key without tags and a zero limit.
+    let bare = minimal_key(&ids.id("ptag-bare"));
+    create_plain(store, &bare).await;
+    store.put_key_tags(&bare.key_id, &[], 0).await.expect("nothing to add");
+    let err = store.put_key_tags(&bare.key_id, &[tag("x", "1")], 0).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "zero limit: {err:?}");
+    assert!(tags_of(bare.key_id.clone()).await.is_empty());
+
+    // Other keys' tags and the key itself are untouched.
+    assert_eq!(tags_of(other.key_id.clone()).await, [tag("a", "other")]);
+    assert_eq!(get(store, &key.key_id).await, Some(key), "tags do not bump the revision");
+}
+
+async fn put_key_tags_on_missing_key_conflicts(store: &dyn Store, ids: &Ids) {
+    let never = ids.id("ptagc-never");
+    let err = store.put_key_tags(&never, &[tag("a", "1")], 10).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "unknown key: {err:?}");
+    let err = store.put_key_tags(&never, &[], 10).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "unknown key, no tags: {err:?}");
+    assert!(store.list_key_tags(&never).await.expect("tags").is_empty(), "no orphan tags");
+
+    let key = minimal_key(&ids.id("ptagc-deleted"));
+    create(store, &key, None, &[tag("old", "1")], None).await.expect("create_key");
+    assert!(store.delete_key(&key.key_id).await.expect("delete_key"));
+    let err = store.put_key_tags(&key.key_id, &[tag("a", "1")], 10).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "deleted key: {err:?}");
+    assert_eq!(get(store, &key.key_id).await, None, "must not resurrect");
+    create_plain(store, &key).await;
+    assert!(store.list_key_tags(&key.key_id).await.expect("tags").is_empty(), "no tag comes back");
+}
+
+async fn put_key_tags_limit_holds_under_concurrency(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("ptagrace"));
+    create(store, &key, None, &[tag("base", "0")], None).await.expect("create_key");
+    // Disjoint tags, two per call: only the limit check orders the calls.
+    let tags: Vec<[Tag; 2]> = (0..8).map(|i| [tag(&format!("t{i}a"), "v"), tag(&format!("t{i}b"), "v")]).collect();
+    let attempt = |i: usize| store.put_key_tags(&key.key_id, &tags[i], 5);
+    let results =
+        tokio::join!(attempt(0), attempt(1), attempt(2), attempt(3), attempt(4), attempt(5), attempt(6), attempt(7));
+    let results = [results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7];
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results.iter().filter(|r| matches!(r, Err(StoreError::QuotaExceeded))).count();
+    assert_eq!((ok, refused), (2, 6), "exactly up to the limit succeeds: {results:?}");
+    // Each call wrote all of its tags or none.
+    let stored = store.list_key_tags(&key.key_id).await.expect("list_key_tags");
+    assert_eq!(stored.len(), 5, "{stored:?}");
+    for (i, result) in results.iter().enumerate() {
+        for t in &tags[i] {
+            assert_eq!(stored.contains(t), result.is_ok(), "tags of call {i}: {stored:?}");
+        }
+    }
+}
+
+async fn remove_key_tags_counts_removed(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("rtag"));
+    let all = [tag("a", "1"), tag("b", "2"), tag("c", "3"), tag("d", "4")];
+    create(store, &key, None, &all, None).await.expect("create_key");
+    let other = minimal_key(&ids.id("rtag-other"));
+    create(store, &other, None, &[tag("a", "1"), tag("b", "2")], None).await.expect("create_key");
+    let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let remove = move |key_id: String, n: Vec<String>| async move {
+        store.remove_key_tags(&key_id, &n).await.expect("remove_key_tags")
+    };
+
+    // Absent keys are ignored, a repeated one counts once, matching is exact.
+    assert_eq!(remove(key.key_id.clone(), names(&["a", "x", "a", "B", "c "])).await, 1);
+    assert_eq!(remove(key.key_id.clone(), names(&["b", "c"])).await, 2);
+    assert_eq!(remove(key.key_id.clone(), names(&[])).await, 0, "nothing named");
+    assert_eq!(remove(key.key_id.clone(), names(&["a", "b"])).await, 0, "already removed");
+    assert_eq!(store.list_key_tags(&key.key_id).await.expect("tags"), [tag("d", "4")]);
+    assert_eq!(remove(ids.id("rtag-never"), names(&["a"])).await, 0, "unknown key");
+    assert_eq!(store.list_key_tags(&other.key_id).await.expect("tags"), [tag("a", "1"), tag("b", "2")]);
+
+    // Removed tags can be put again.
+    store.put_key_tags(&key.key_id, &[tag("a", "new")], 2).await.expect("put_key_tags");
+    assert_eq!(store.list_key_tags(&key.key_id).await.expect("tags"), [tag("a", "new"), tag("d", "4")]);
+    assert_eq!(remove(key.key_id.clone(), names(&["d", "a"])).await, 2);
+    assert!(store.list_key_tags(&key.key_id).await.expect("tags").is_empty());
+}
+
+async fn list_all_key_tags_ordered_by_key_then_tag(store: &dyn Store, ids: &Ids) {
+    let prefix = ids.id("lat-");
+    let listed = || {
+        let prefix = &prefix;
+        async move {
+            let all = store.list_all_key_tags().await.expect("list_all_key_tags");
+            assert!(
+                all.windows(2)
+                    .all(|w| (w[0].0.as_bytes(), w[0].1.key.as_bytes()) < (w[1].0.as_bytes(), w[1].1.key.as_bytes())),
+                "ordered by key id then tag key"
+            );
+            all.into_iter().filter(|(k, _)| k.starts_with(prefix)).collect::<Vec<_>>()
+        }
+    };
+    // Created out of order.
+    let (a, b, c, upper) = (ids.id("lat-a"), ids.id("lat-b"), ids.id("lat-c"), ids.id("lat-B"));
+    create(store, &minimal_key(&b), None, &[tag("z", "1"), tag("A", "2"), tag("m", "")], None).await.expect("create");
+    create(store, &minimal_key(&c), None, &[], None).await.expect("create");
+    create(store, &minimal_key(&a), None, &[tag("m", "3")], None).await.expect("create");
+    create(store, &minimal_key(&upper), None, &[tag("q", "4")], None).await.expect("create");
+    let entry = |k: &str, t: Tag| (k.to_owned(), t);
+    assert_eq!(
+        listed().await,
+        [
+            entry(&upper, tag("q", "4")),
+            entry(&a, tag("m", "3")),
+            entry(&b, tag("A", "2")),
+            entry(&b, tag("m", "")),
+            entry(&b, tag("z", "1")),
+        ]
+    );
+
+    // Changes show: tags put, tags removed, keys deleted.
+    store.put_key_tags(&c, &[tag("x", "5")], 10).await.expect("put_key_tags");
+    assert_eq!(store.remove_key_tags(&b, &["m".to_owned()]).await.expect("remove_key_tags"), 1);
+    assert!(store.delete_key(&upper).await.expect("delete_key"));
+    assert_eq!(
+        listed().await,
+        [entry(&a, tag("m", "3")), entry(&b, tag("A", "2")), entry(&b, tag("z", "1")), entry(&c, tag("x", "5"))]
+    );
+}
+
+// --- aliases ---
+
+/// An alias named after `name`, unique to this run.
+fn alias(ids: &Ids, name: &str, key_id: &str, creation_date: i64) -> AliasRecord {
+    AliasRecord { alias_name: format!("alias/{}", ids.id(name)), key_id: key_id.to_owned(), creation_date }
+}
+
+async fn get_alias(store: &dyn Store, alias_name: &str) -> Option<AliasRecord> {
+    store.get_alias(alias_name).await.expect("get_alias")
+}
+
+/// Number of aliases in the whole store (other runs' included: the quota counts them all).
+async fn alias_total(store: &dyn Store) -> i64 {
+    store.list_aliases(None).await.expect("list_aliases").len() as i64
+}
+
+/// Creates a key with no version or tags, returning its id.
+async fn plain_key(store: &dyn Store, ids: &Ids, name: &str) -> String {
+    let key = minimal_key(&ids.id(name));
+    create_plain(store, &key).await;
+    key.key_id
+}
+
+async fn aliases_round_trip_and_refusals(store: &dyn Store, ids: &Ids) {
+    let k1 = plain_key(store, ids, "al-k1").await;
+    let k2 = plain_key(store, ids, "al-k2").await;
+    let roomy = alias_total(store).await + 100;
+
+    let a = alias(ids, "al-one", &k1, 1_700_000_000);
+    let b =
+        AliasRecord { alias_name: format!("alias/{}-ünï/cödé", ids.id("al-two")), creation_date: -1, ..a.clone() };
+    let c = AliasRecord { creation_date: i64::MAX, ..alias(ids, "al-three", &k2, 0) };
+    for x in [&a, &b, &c] {
+        store.create_alias(x, roomy).await.expect("create_alias");
+        assert_eq!(get_alias(store, &x.alias_name).await.as_ref(), Some(x), "every field round-trips");
+    }
+    assert_eq!(get_alias(store, &format!("alias/{}", ids.id("al-none"))).await, None, "unknown alias");
+    assert_eq!(get_alias(store, &a.alias_name.to_uppercase()).await, None, "names are case-sensitive");
+
+    // A taken name: AlreadyExists, checked before the quota and the key.
+    let dup = AliasRecord { key_id: k2.clone(), creation_date: 5, ..a.clone() };
+    let err = store.create_alias(&dup, roomy).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "taken name: {err:?}");
+    let err = store.create_alias(&dup, alias_total(store).await).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "taken name, quota full: {err:?}");
+    let dup_no_key = AliasRecord { key_id: ids.id("al-no-key"), ..a.clone() };
+    let err = store.create_alias(&dup_no_key, roomy).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "taken name, unknown key: {err:?}");
+    assert_eq!(get_alias(store, &a.alias_name).await, Some(a.clone()), "the original is untouched");
+
+    // A key that does not exist, or no longer does: Conflict, nothing stored.
+    let orphan = alias(ids, "al-orphan", &ids.id("al-no-key"), 1);
+    let err = store.create_alias(&orphan, roomy).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "alias of an unknown key: {err:?}");
+    assert_eq!(get_alias(store, &orphan.alias_name).await, None, "refused alias not stored");
+    let gone = plain_key(store, ids, "al-deleted-key").await;
+    assert!(store.delete_key(&gone).await.expect("delete_key"));
+    let late = alias(ids, "al-late", &gone, 1);
+    let err = store.create_alias(&late, roomy).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "alias of a deleted key: {err:?}");
+    assert_eq!(get_alias(store, &late.alias_name).await, None, "refused alias not stored");
+    assert_eq!(get(store, &gone).await, None, "the key is not resurrected");
+    assert_eq!(store.list_aliases(Some(&k1)).await.expect("list_aliases"), [a, b], "aliases of k1");
+    assert_eq!(store.list_aliases(Some(&k2)).await.expect("list_aliases"), [c], "aliases of k2");
+}
+
+async fn alias_quota_enforced_and_nothing_written_on_failure(store: &dyn Store, ids: &Ids) {
+    let key = plain_key(store, ids, "alq-key").await;
+    let base = alias_total(store).await;
+    let quota = base + 2;
+
+    let a1 = alias(ids, "alq-1", &key, 1);
+    let a2 = alias(ids, "alq-2", &key, 2);
+    let a3 = alias(ids, "alq-3", &key, 3);
+    store.create_alias(&a1, quota).await.expect("1 of 2");
+    store.create_alias(&a2, quota).await.expect("2 of 2");
+    assert_eq!(alias_total(store).await, quota);
+
+    // Full: refused, nothing stored; the quota is checked before the key.
+    let err = store.create_alias(&a3, quota).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "over quota: {err:?}");
+    let orphan = alias(ids, "alq-orphan", &ids.id("alq-no-key"), 3);
+    let err = store.create_alias(&orphan, quota).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "over quota, unknown key: {err:?}");
+    for (q, what) in [(0, "zero quota"), (-1, "negative quota"), (base, "quota below the total")] {
+        let err = store.create_alias(&a3, q).await;
+        assert!(matches!(err, Err(StoreError::QuotaExceeded)), "{what}: {err:?}");
+    }
+    assert_eq!(get_alias(store, &a3.alias_name).await, None, "refused alias not stored");
+    assert_eq!(get_alias(store, &orphan.alias_name).await, None, "refused alias not stored");
+    assert_eq!(alias_total(store).await, quota);
+
+    // Deleting an alias frees its unit; a larger quota admits more.
+    assert!(store.delete_alias(&a1.alias_name).await.expect("delete_alias"));
+    store.create_alias(&a3, quota).await.expect("freed unit");
+    let a4 = alias(ids, "alq-4", &key, 4);
+    let err = store.create_alias(&a4, quota).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "full again: {err:?}");
+    store.create_alias(&a4, quota + 1).await.expect("larger quota");
+    assert_eq!(store.list_aliases(Some(&key)).await.expect("list_aliases"), [a2, a3, a4]);
+}
+
+async fn alias_quota_and_names_hold_under_concurrency(store: &dyn Store, ids: &Ids) {
+    let key = plain_key(store, ids, "alrace-key").await;
+    let quota = alias_total(store).await + 3;
+    let aliases: Vec<AliasRecord> = (0..8).map(|i| alias(ids, &format!("alrace-{i}"), &key, i)).collect();
+    let attempt = |i: usize| store.create_alias(&aliases[i], quota);
+    let results =
+        tokio::join!(attempt(0), attempt(1), attempt(2), attempt(3), attempt(4), attempt(5), attempt(6), attempt(7));
+    let results = [results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7];
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results.iter().filter(|r| matches!(r, Err(StoreError::QuotaExceeded))).count();
+    assert_eq!((ok, refused), (3, 5), "exactly the quota succeeds: {results:?}");
+    assert_eq!(alias_total(store).await, quota);
+    for (a, result) in aliases.iter().zip(&results) {
+        assert_eq!(get_alias(store, &a.alias_name).await.is_some(), result.is_ok(), "{}", a.alias_name);
+    }
+
+    // One name created by several at once: exactly one wins.
+    let contested: Vec<AliasRecord> =
+        (0..4).map(|i| AliasRecord { creation_date: 100 + i, ..alias(ids, "alrace-contested", &key, 0) }).collect();
+    let roomy = alias_total(store).await + 100;
+    let attempt = |i: usize| store.create_alias(&contested[i], roomy);
+    let results = tokio::join!(attempt(0), attempt(1), attempt(2), attempt(3));
+    let results = [results.0, results.1, results.2, results.3];
+    let ok: Vec<usize> = (0..4).filter(|&i| results[i].is_ok()).collect();
+    let taken = results.iter().filter(|r| matches!(r, Err(StoreError::AlreadyExists))).count();
+    assert_eq!((ok.len(), taken), (1, 3), "one winner: {results:?}");
+    assert_eq!(get_alias(store, &contested[0].alias_name).await.as_ref(), Some(&contested[ok[0]]), "the winner's");
+    assert!(store.delete_key(&key).await.expect("delete_key"));
+}
+
+async fn update_and_delete_alias(store: &dyn Store, ids: &Ids) {
+    let k1 = plain_key(store, ids, "alu-k1").await;
+    let k2 = plain_key(store, ids, "alu-k2").await;
+    let a = alias(ids, "alu", &k1, 1_700_000_000);
+    store.create_alias(&a, alias_total(store).await + 1).await.expect("create_alias");
+    let on_k2 = AliasRecord { key_id: k2.clone(), ..a.clone() };
+
+    // Repointing changes the key only; repointing to the same key is fine.
+    assert!(store.update_alias(&a.alias_name, &k2).await.expect("update_alias"), "existed");
+    assert_eq!(get_alias(store, &a.alias_name).await, Some(on_k2.clone()));
+    assert!(store.update_alias(&a.alias_name, &k2).await.expect("update_alias"), "same key");
+    assert!(store.list_aliases(Some(&k1)).await.expect("list_aliases").is_empty(), "moved off k1");
+    assert_eq!(store.list_aliases(Some(&k2)).await.expect("list_aliases"), std::slice::from_ref(&on_k2));
+
+    // An unknown alias: false, nothing created.
+    let unknown = format!("alias/{}", ids.id("alu-unknown"));
+    assert!(!store.update_alias(&unknown, &k1).await.expect("update_alias"), "unknown alias");
+    assert_eq!(get_alias(store, &unknown).await, None, "update must not create");
+
+    // A key that does not exist, or no longer does: Conflict (even for an unknown alias), the
+    // alias unchanged.
+    let never = ids.id("alu-no-key");
+    for (name, what) in [(&a.alias_name, "known alias"), (&unknown, "unknown alias")] {
+        let err = store.update_alias(name, &never).await;
+        assert!(matches!(err, Err(StoreError::Conflict)), "{what}, unknown key: {err:?}");
+    }
+    let gone = plain_key(store, ids, "alu-deleted-key").await;
+    assert!(store.delete_key(&gone).await.expect("delete_key"));
+    let err = store.update_alias(&a.alias_name, &gone).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "deleted key: {err:?}");
+    assert_eq!(get_alias(store, &a.alias_name).await, Some(on_k2.clone()), "alias unchanged");
+    assert_eq!(get(store, &gone).await, None, "the key is not resurrected");
+
+    // Delete: true once, then false; a deleted alias cannot be updated; its name is reusable.
+    assert!(store.delete_alias(&a.alias_name).await.expect("delete_alias"), "existed");
+    assert_eq!(get_alias(store, &a.alias_name).await, None);
+    assert!(!store.delete_alias(&a.alias_name).await.expect("delete_alias"), "already gone");
+    assert!(!store.delete_alias(&unknown).await.expect("delete_alias"), "never existed");
+    assert!(!store.update_alias(&a.alias_name, &k1).await.expect("update_alias"), "deleted alias");
+    assert_eq!(get_alias(store, &a.alias_name).await, None, "update must not re-create");
+    assert!(get(store, &k2).await.is_some(), "deleting an alias keeps its key");
+    store.create_alias(&a, alias_total(store).await + 1).await.expect("name reusable");
+    assert_eq!(get_alias(store, &a.alias_name).await, Some(a));
+}
+
+async fn list_aliases_ordered_by_name_in_byte_order(store: &dyn Store, ids: &Ids) {
+    let k1 = plain_key(store, ids, "alo-k1").await;
+    let k2 = plain_key(store, ids, "alo-k2").await;
+    // Created out of order. Byte order: uppercase before lowercase, `-` and `_` before letters,
+    // a prefix before its extensions (a locale collation would order these differently).
+    let specs = [
+        ("alo-b", &k1, 3),
+        ("alo-B", &k2, 1),
+        ("alo-ab", &k2, 2),
+        ("alo-a", &k1, 9),
+        ("alo-a_z", &k1, 0),
+        ("alo-a-b", &k2, 5),
+        ("alo-A-c", &k1, 4),
+    ];
+    let roomy = alias_total(store).await + 100;
+    let mut created = Vec::new();
+    for (name, key_id, date) in specs {
+        let a = alias(ids, name, key_id, date);
+        store.create_alias(&a, roomy).await.expect("create_alias");
+        created.push(a);
+    }
+    let mut expected = created.clone();
+    expected.sort_by(|x, y| x.alias_name.as_bytes().cmp(y.alias_name.as_bytes()));
+    let names: Vec<String> = expected.iter().map(|a| a.alias_name.clone()).collect();
+    let run = |n: &str| format!("alias/{}", ids.id(n));
+    assert_eq!(
+        names,
+        ["alo-A-c", "alo-B", "alo-a", "alo-a-b", "alo-a_z", "alo-ab", "alo-b"].map(run),
+        "the expected byte order"
+    );
+
+    let all = store.list_aliases(None).await.expect("list_aliases");
+    assert!(
+        all.windows(2).all(|w| w[0].alias_name.as_bytes() < w[1].alias_name.as_bytes()),
+        "list_aliases ordered by name in byte order"
+    );
+    let prefix = run("alo-");
+    let listed: Vec<AliasRecord> = all.into_iter().filter(|a| a.alias_name.starts_with(&prefix)).collect();
+    assert_eq!(listed, expected, "complete records, by name");
+
+    let of = |k: &str| expected.iter().filter(|a| a.key_id == k).cloned().collect::<Vec<_>>();
+    assert_eq!(store.list_aliases(Some(&k1)).await.expect("list_aliases"), of(&k1), "aliases of k1");
+    assert_eq!(store.list_aliases(Some(&k2)).await.expect("list_aliases"), of(&k2), "aliases of k2");
+    assert!(store.list_aliases(Some(&ids.id("alo-none"))).await.expect("list_aliases").is_empty(), "unknown key");
+    assert!(store.delete_key(&k1).await.expect("delete_key"));
+    assert!(store.delete_key(&k2).await.expect("delete_key"));
+}
+
+async fn aliases_deleted_with_their_key(store: &dyn Store, ids: &Ids) {
+    let k1 = plain_key(store, ids, "alc-k1").await;
+    let k2 = plain_key(store, ids, "alc-k2").await;
+    let roomy = alias_total(store).await + 100;
+    let a1 = alias(ids, "alc-a1", &k1, 1);
+    let a2 = alias(ids, "alc-a2", &k1, 2);
+    let b = alias(ids, "alc-b", &k2, 3);
+    for a in [&a1, &a2, &b] {
+        store.create_alias(a, roomy).await.expect("create_alias");
+    }
+
+    // Updating the key, adding versions or tags leaves its aliases alone.
+    let current = get(store, &k1).await.expect("key exists");
+    store.update_key(&KeyRecord { state: KeyState::Disabled, ..current }).await.expect("update_key");
+    let (_, _, result) = rotate(store, &k1, 1, None).await;
+    result.expect("add_key_version");
+    store.put_key_tags(&k1, &[tag("t", "v")], 10).await.expect("put_key_tags");
+    assert_eq!(store.list_aliases(Some(&k1)).await.expect("list_aliases"), [a1.clone(), a2.clone()]);
+
+    assert!(store.delete_key(&k1).await.expect("delete_key"));
+    assert_eq!(get_alias(store, &a1.alias_name).await, None, "deleted with the key");
+    assert_eq!(get_alias(store, &a2.alias_name).await, None, "deleted with the key");
+    assert!(store.list_aliases(Some(&k1)).await.expect("list_aliases").is_empty());
+    assert_eq!(get_alias(store, &b.alias_name).await, Some(b.clone()), "other keys' aliases kept");
+
+    // A re-created key does not get the old aliases back; their names can be reused.
+    create_plain(store, &minimal_key(&k1)).await;
+    assert!(store.list_aliases(Some(&k1)).await.expect("list_aliases").is_empty(), "no alias comes back");
+    store.create_alias(&a1, roomy).await.expect("name reusable");
+    assert_eq!(get_alias(store, &a1.alias_name).await, Some(a1.clone()));
+
+    assert!(store.delete_key(&k2).await.expect("delete_key"));
+    assert_eq!(get_alias(store, &b.alias_name).await, None, "deleted with the key");
+    assert!(store.delete_key(&k1).await.expect("delete_key"));
+    assert_eq!(get_alias(store, &a1.alias_name).await, None, "deleted with the key");
 }

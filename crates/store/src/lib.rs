@@ -3,8 +3,8 @@
 //!
 //! - [`sqlite::SqliteStore`]: one file, WAL journal, `synchronous=FULL`, foreign keys on.
 //! - [`postgres::PostgresStore`]: a connection pool over one PostgreSQL database; key creation
-//!   serializes per instance with a transaction-scoped advisory lock so quotas hold under
-//!   concurrency across nodes.
+//!   and version additions serialize per instance, alias creation globally, with
+//!   transaction-scoped advisory locks so quotas hold under concurrency across nodes.
 //!
 //! Both embed their schema migrations (`migrations/<dialect>/*.sql`) and apply them when
 //! opened. Records are stored column by column: enums as their `as_str()` text, times as
@@ -39,6 +39,13 @@ macro_rules! import_token_columns {
     () => {
         "token_id, key_id, version_id, wrapping_spec, wrapping_algorithm, sealed_private_key, \
          public_key_der, creation_date, expires_at"
+    };
+}
+
+/// The columns of `aliases`, in the order the backends select and insert them.
+macro_rules! alias_columns {
+    () => {
+        "alias_name, key_id, creation_date"
     };
 }
 

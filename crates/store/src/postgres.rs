@@ -1,9 +1,12 @@
 //! The PostgreSQL backend: for scale-out, many stateless servers over one database.
 //!
 //! Commits are durable when acknowledged as long as the server runs with its default
-//! `synchronous_commit=on`. Key creation takes a transaction-scoped advisory lock per
-//! instance (`pg_advisory_xact_lock(INSTANCE_LOCK_CLASS, hashtext(instance_id))`), so two
-//! nodes creating keys in the same instance cannot both pass the quota check. The schema is
+//! `synchronous_commit=on`. Quota-checked key creation and version additions take a
+//! transaction-scoped advisory lock per instance
+//! (`pg_advisory_xact_lock(INSTANCE_LOCK_CLASS, hashtext(instance_id))`), so two nodes adding
+//! key versions to the same instance cannot both pass the quota check; alias creation takes one
+//! global advisory lock (`pg_advisory_xact_lock(ALIAS_LOCK_CLASS, 0)`) for the alias quota.
+//! Tag upserts lock their key's row, so the tag limit holds per key. The schema is
 //! embedded in the binary and migrated on connect (sqlx serializes concurrent migrators with
 //! its own advisory lock).
 
@@ -12,26 +15,32 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use keyward_core::model::{
-    AccessKeyRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin, Tag, UnixTime,
+    AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin,
+    Tag, UnixTime,
 };
 use keyward_core::store::{NewKey, Store, StoreError};
-use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::query::Query;
+use sqlx::{Executor, SqlSafeStr};
 
 use crate::codec::{
-    access_key_from_row, check_version_owner, import_token_from_row, instance_from_row, key_from_row,
-    map_child_insert_err, map_err, map_migrate_err, tag_from_row, version_from_row, within_quota,
+    access_key_from_row, alias_from_row, alias_within_quota, check_added_version_owner, check_version_owner,
+    import_token_from_row, instance_from_row, key_from_row, key_tag_from_row, map_child_insert_err, map_err,
+    map_migrate_err, tag_from_row, tags_within, version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections per process.
 const MAX_CONNECTIONS: u32 = 16;
 
-/// First key of the two-key advisory locks that serialize key creation per instance
-/// (`"kw"` followed by 1). The two-`int4` advisory lock space is distinct from the single
+/// First key of the two-key advisory locks that serialize quota-checked key creation and
+/// version additions per instance (`"kw"` followed by 1). The two-`int4` advisory lock space is distinct from the single
 /// `bigint` one, so this does not collide with `pg_advisory_lock(bigint)` users.
 pub const INSTANCE_LOCK_CLASS: i32 = 0x6b77_0001;
+
+/// First key of the two-key advisory lock that serializes alias creation (`"kw"` followed by
+/// 2; the second key is always 0): the alias quota counts every alias.
+pub const ALIAS_LOCK_CLASS: i32 = 0x6b77_0002;
 
 /// The embedded migrations, oldest first.
 fn migrator() -> Migrator {
@@ -48,6 +57,13 @@ fn migrator() -> Migrator {
             Cow::Borrowed("byok"),
             MigrationType::Simple,
             include_str!("../migrations/postgres/0002_byok.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            Cow::Borrowed("aliases"),
+            MigrationType::Simple,
+            include_str!("../migrations/postgres/0003_aliases.sql").into_sql_str(),
             false,
         ),
     ])
@@ -120,6 +136,62 @@ fn key_update(key: &KeyRecord) -> Query<'_, Postgres, PgArguments> {
     .bind(key.revision)
 }
 
+/// The statement that inserts a key version.
+fn version_insert(v: &KeyVersionRecord) -> Query<'_, Postgres, PgArguments> {
+    sqlx::query(
+        "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material, \
+         material_fingerprint) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&v.key_id)
+    .bind(&v.version_id)
+    .bind(v.creation_date)
+    .bind(v.sealed_material.as_deref())
+    .bind(v.material_fingerprint.as_deref())
+}
+
+/// The statement that adds a tag to a key or overwrites its value.
+fn tag_upsert<'a>(key_id: &'a str, tag: &'a Tag) -> Query<'a, Postgres, PgArguments> {
+    sqlx::query(concat!(
+        "INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3) ",
+        // A tag key holds one value: a repeated key keeps the last value given.
+        "ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value"
+    ))
+    .bind(key_id)
+    .bind(&tag.key)
+    .bind(&tag.value)
+}
+
+/// Number of key versions held by keys of `instance_id`.
+async fn count_versions<'e>(
+    executor: impl Executor<'e, Database = Postgres>,
+    instance_id: &str,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM key_versions v JOIN keys k ON k.key_id = v.key_id \
+         WHERE k.instance_id = $1",
+    )
+    .bind(instance_id)
+    .fetch_one(executor)
+    .await
+    .map_err(map_err)
+}
+
+/// Takes the transaction-scoped advisory lock that serializes quota-checked additions of key
+/// versions to `instance_id` until commit or rollback, so a quota count cannot go stale
+/// (READ COMMITTED alone would let two writers pass).
+async fn lock_instance<'e>(
+    executor: impl Executor<'e, Database = Postgres>,
+    instance_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(INSTANCE_LOCK_CLASS)
+        .bind(instance_id)
+        .execute(executor)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     fn backend_name(&self) -> &'static str {
@@ -151,14 +223,7 @@ impl Store for PostgresStore {
         let quota_check = new.instance_quota.zip(key.instance_id.as_deref());
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         if let Some((_, instance_id)) = quota_check {
-            // Serialize quota-checked creations in this instance until commit or rollback, so
-            // the count below cannot go stale (READ COMMITTED alone would let two pass).
-            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-                .bind(INSTANCE_LOCK_CLASS)
-                .bind(instance_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+            lock_instance(&mut *tx, instance_id).await?;
         }
         sqlx::query(
             "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, \
@@ -193,47 +258,17 @@ impl Store for PostgresStore {
         .await
         .map_err(map_err)?;
 
-        if let Some((quota, instance_id)) = quota_check {
-            let count: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM key_versions v JOIN keys k ON k.key_id = v.key_id \
-                 WHERE k.instance_id = $1",
-            )
-            .bind(instance_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if !within_quota(count, quota) {
-                // Dropping `tx` rolls the key row back.
-                return Err(StoreError::QuotaExceeded);
-            }
+        if let Some((quota, instance_id)) = quota_check
+            && !within_quota(count_versions(&mut *tx, instance_id).await?, quota)
+        {
+            // Dropping `tx` rolls the key row back.
+            return Err(StoreError::QuotaExceeded);
         }
-
         if let Some(v) = new.version {
-            sqlx::query(
-                "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material, \
-                 material_fingerprint) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&v.key_id)
-            .bind(&v.version_id)
-            .bind(v.creation_date)
-            .bind(v.sealed_material.as_deref())
-            .bind(v.material_fingerprint.as_deref())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            version_insert(v).execute(&mut *tx).await.map_err(map_err)?;
         }
         for tag in new.tags {
-            sqlx::query(concat!(
-                "INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3) ",
-                // A tag key holds one value: a repeated key keeps the last value given.
-                "ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value"
-            ))
-            .bind(&key.key_id)
-            .bind(&tag.key)
-            .bind(&tag.value)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            tag_upsert(&key.key_id, tag).execute(&mut *tx).await.map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)
     }
@@ -261,7 +296,7 @@ impl Store for PostgresStore {
     }
 
     async fn delete_key(&self, key_id: &str) -> Result<bool, StoreError> {
-        // Versions, tags and import tokens go with the key (ON DELETE CASCADE).
+        // Versions, tags, import tokens and aliases go with the key (ON DELETE CASCADE).
         let done = sqlx::query("DELETE FROM keys WHERE key_id = $1")
             .bind(key_id)
             .execute(&self.pool)
@@ -328,14 +363,62 @@ impl Store for PostgresStore {
     }
 
     async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError> {
+        count_versions(&self.pool, instance_id).await
+    }
+
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        instance_quota: Option<i64>,
+    ) -> Result<(), StoreError> {
+        check_added_version_owner(key, version)?;
+        // The quota applies to instance keys only, as in `create_key`.
+        let quota_check = instance_quota.zip(key.instance_id.as_deref());
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // Counted under the instance lock, before the key row changes; a stale revision is
+        // reported before the quota.
+        let count = match quota_check {
+            Some((_, instance_id)) => {
+                lock_instance(&mut *tx, instance_id).await?;
+                Some(count_versions(&mut *tx, instance_id).await?)
+            }
+            None => None,
+        };
+        let done = key_update(key).execute(&mut *tx).await.map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        if let (Some((quota, _)), Some(count)) = (quota_check, count)
+            && !within_quota(count, quota)
+        {
+            // Dropping `tx` rolls the key update back.
+            return Err(StoreError::QuotaExceeded);
+        }
+        // A duplicate version id is a unique violation: `AlreadyExists`, the key update rolled back.
+        version_insert(version).execute(&mut *tx).await.map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn keys_due_for_rotation(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
         sqlx::query_scalar(
-            "SELECT COUNT(*) FROM key_versions v JOIN keys k ON k.key_id = v.key_id \
-             WHERE k.instance_id = $1",
+            "SELECT key_id FROM keys WHERE rotation_enabled = TRUE AND next_rotation <= $1 \
+             ORDER BY key_id",
         )
-        .bind(instance_id)
-        .fetch_one(&self.pool)
+        .bind(now)
+        .fetch_all(&self.pool)
         .await
         .map_err(map_err)
+    }
+
+    async fn key_id_for_version(&self, version_id: &str) -> Result<Option<String>, StoreError> {
+        // Version ids are unique by contract; should one repeat, the lowest key id wins, as in
+        // the reference store.
+        sqlx::query_scalar("SELECT key_id FROM key_versions WHERE version_id = $1 ORDER BY key_id LIMIT 1")
+            .bind(version_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)
     }
 
     async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError> {
@@ -358,6 +441,139 @@ impl Store for PostgresStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(tag_from_row).collect()
+    }
+
+    async fn put_key_tags(&self, key_id: &str, tags: &[Tag], max_tags: usize) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // Locking the key row serializes tag upserts of this key until commit, so the count below
+        // cannot go stale; it also keeps the key from being deleted meanwhile.
+        let locked = sqlx::query("SELECT 1 FROM keys WHERE key_id = $1 FOR NO KEY UPDATE")
+            .bind(key_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if locked.is_none() {
+            return Err(StoreError::Conflict);
+        }
+        for tag in tags {
+            tag_upsert(key_id, tag).execute(&mut *tx).await.map_err(map_child_insert_err)?;
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM key_tags WHERE key_id = $1")
+            .bind(key_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if !tags_within(count, max_tags) {
+            // Dropping `tx` rolls every upsert back.
+            return Err(StoreError::QuotaExceeded);
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn remove_key_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<u64, StoreError> {
+        if tag_keys.is_empty() {
+            return Ok(0);
+        }
+        let done = sqlx::query("DELETE FROM key_tags WHERE key_id = $1 AND tag_key = ANY($2)")
+            .bind(key_id)
+            .bind(tag_keys)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn list_all_key_tags(&self) -> Result<Vec<(String, Tag)>, StoreError> {
+        let rows = sqlx::query("SELECT key_id, tag_key, tag_value FROM key_tags ORDER BY key_id, tag_key")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(key_tag_from_row).collect()
+    }
+
+    async fn create_alias(&self, alias: &AliasRecord, quota: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // Serialize alias creation until commit or rollback, so the name check and the count
+        // below cannot go stale.
+        sqlx::query("SELECT pg_advisory_xact_lock($1, 0)")
+            .bind(ALIAS_LOCK_CLASS)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let taken: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM aliases WHERE alias_name = $1)")
+            .bind(&alias.alias_name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if taken {
+            return Err(StoreError::AlreadyExists);
+        }
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM aliases").fetch_one(&mut *tx).await.map_err(map_err)?;
+        if !alias_within_quota(count, quota) {
+            return Err(StoreError::QuotaExceeded);
+        }
+        // The alias's key must exist: a foreign-key violation means it is gone (`Conflict`).
+        sqlx::query(concat!("INSERT INTO aliases (", alias_columns!(), ") VALUES ($1, $2, $3)"))
+            .bind(&alias.alias_name)
+            .bind(&alias.key_id)
+            .bind(alias.creation_date)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_child_insert_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn update_alias(&self, alias_name: &str, key_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // The key is checked even when the alias does not exist, as in the reference store; the
+        // share lock keeps it from being deleted before commit.
+        let key = sqlx::query("SELECT 1 FROM keys WHERE key_id = $1 FOR KEY SHARE")
+            .bind(key_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if key.is_none() {
+            return Err(StoreError::Conflict);
+        }
+        let done = sqlx::query("UPDATE aliases SET key_id = $1 WHERE alias_name = $2")
+            .bind(key_id)
+            .bind(alias_name)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_child_insert_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_alias(&self, alias_name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM aliases WHERE alias_name = $1")
+            .bind(alias_name)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn get_alias(&self, alias_name: &str) -> Result<Option<AliasRecord>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", alias_columns!(), " FROM aliases WHERE alias_name = $1"))
+            .bind(alias_name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(alias_from_row).transpose()
+    }
+
+    async fn list_aliases(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, StoreError> {
+        let query = match key_id {
+            Some(key_id) => {
+                sqlx::query(concat!("SELECT ", alias_columns!(), " FROM aliases WHERE key_id = $1 ORDER BY alias_name"))
+                    .bind(key_id)
+            }
+            None => sqlx::query(concat!("SELECT ", alias_columns!(), " FROM aliases ORDER BY alias_name")),
+        };
+        let rows = query.fetch_all(&self.pool).await.map_err(map_err)?;
+        rows.iter().map(alias_from_row).collect()
     }
 
     async fn create_import_token(&self, token: &ImportTokenRecord) -> Result<(), StoreError> {

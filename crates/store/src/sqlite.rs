@@ -2,9 +2,10 @@
 //!
 //! Every connection runs in WAL journal mode with `synchronous=FULL` (a commit is on disk
 //! before it is acknowledged), foreign keys on and a 5 s busy timeout. Multi-statement writers
-//! (key creation with its quota check, material updates) open their transaction with
+//! (key creation and version additions with their quota checks, material updates, tag upserts
+//! with their limit, alias creation with its quota, alias updates) open their transaction with
 //! `BEGIN IMMEDIATE`, so they hold SQLite's single write lock from their first statement and
-//! cannot interleave with another writer. The schema is embedded in the binary and migrated
+//! cannot interleave with another writer: what they read cannot go stale before they commit. The schema is embedded in the binary and migrated
 //! on open.
 
 use std::borrow::Cow;
@@ -14,19 +15,21 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use keyward_core::model::{
-    AccessKeyRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin, Tag, UnixTime,
+    AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin,
+    Tag, UnixTime,
 };
 use keyward_core::store::{NewKey, Store, StoreError};
-use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::query::Query;
 use sqlx::sqlite::{
     Sqlite, SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{Executor, QueryBuilder, SqlSafeStr};
 
 use crate::codec::{
-    access_key_from_row, check_version_owner, import_token_from_row, instance_from_row, key_from_row,
-    map_child_insert_err, map_err, map_migrate_err, tag_from_row, version_from_row, within_quota,
+    access_key_from_row, alias_from_row, alias_within_quota, check_added_version_owner, check_version_owner,
+    import_token_from_row, instance_from_row, key_from_row, key_tag_from_row, map_child_insert_err, map_err,
+    map_migrate_err, tag_from_row, tags_within, version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections.
@@ -49,6 +52,13 @@ fn migrator() -> Migrator {
             Cow::Borrowed("byok"),
             MigrationType::Simple,
             include_str!("../migrations/sqlite/0002_byok.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            Cow::Borrowed("aliases"),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0003_aliases.sql").into_sql_str(),
             false,
         ),
     ])
@@ -133,6 +143,55 @@ fn key_update(key: &KeyRecord) -> Query<'_, Sqlite, SqliteArguments> {
     .bind(key.revision)
 }
 
+/// The statement that inserts a key version.
+fn version_insert(v: &KeyVersionRecord) -> Query<'_, Sqlite, SqliteArguments> {
+    sqlx::query(
+        "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material, \
+         material_fingerprint) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&v.key_id)
+    .bind(&v.version_id)
+    .bind(v.creation_date)
+    .bind(v.sealed_material.as_deref())
+    .bind(v.material_fingerprint.as_deref())
+}
+
+/// The statement that adds a tag to a key or overwrites its value.
+fn tag_upsert<'a>(key_id: &'a str, tag: &'a Tag) -> Query<'a, Sqlite, SqliteArguments> {
+    sqlx::query(concat!(
+        "INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES (?, ?, ?) ",
+        // A tag key holds one value: a repeated key keeps the last value given.
+        "ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value"
+    ))
+    .bind(key_id)
+    .bind(&tag.key)
+    .bind(&tag.value)
+}
+
+/// Number of key versions held by keys of `instance_id`.
+async fn count_versions<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    instance_id: &str,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM key_versions v JOIN keys k ON k.key_id = v.key_id \
+         WHERE k.instance_id = ?",
+    )
+    .bind(instance_id)
+    .fetch_one(executor)
+    .await
+    .map_err(map_err)
+}
+
+/// Whether the key exists.
+async fn key_exists<'e>(executor: impl Executor<'e, Database = Sqlite>, key_id: &str) -> Result<bool, StoreError> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM keys WHERE key_id = ?)")
+        .bind(key_id)
+        .fetch_one(executor)
+        .await
+        .map_err(map_err)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend_name(&self) -> &'static str {
@@ -196,47 +255,17 @@ impl Store for SqliteStore {
         .await
         .map_err(map_err)?;
 
-        if let Some((quota, instance_id)) = quota_check {
-            let count: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM key_versions v JOIN keys k ON k.key_id = v.key_id \
-                 WHERE k.instance_id = ?",
-            )
-            .bind(instance_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if !within_quota(count, quota) {
-                // Dropping `tx` rolls the key row back.
-                return Err(StoreError::QuotaExceeded);
-            }
+        if let Some((quota, instance_id)) = quota_check
+            && !within_quota(count_versions(&mut *tx, instance_id).await?, quota)
+        {
+            // Dropping `tx` rolls the key row back.
+            return Err(StoreError::QuotaExceeded);
         }
-
         if let Some(v) = new.version {
-            sqlx::query(
-                "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material, \
-                 material_fingerprint) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&v.key_id)
-            .bind(&v.version_id)
-            .bind(v.creation_date)
-            .bind(v.sealed_material.as_deref())
-            .bind(v.material_fingerprint.as_deref())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            version_insert(v).execute(&mut *tx).await.map_err(map_err)?;
         }
         for tag in new.tags {
-            sqlx::query(concat!(
-                "INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES (?, ?, ?) ",
-                // A tag key holds one value: a repeated key keeps the last value given.
-                "ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value"
-            ))
-            .bind(&key.key_id)
-            .bind(&tag.key)
-            .bind(&tag.value)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            tag_upsert(&key.key_id, tag).execute(&mut *tx).await.map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)
     }
@@ -264,7 +293,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_key(&self, key_id: &str) -> Result<bool, StoreError> {
-        // Versions, tags and import tokens go with the key (ON DELETE CASCADE).
+        // Versions, tags, import tokens and aliases go with the key (ON DELETE CASCADE).
         let done =
             sqlx::query("DELETE FROM keys WHERE key_id = ?").bind(key_id).execute(&self.pool).await.map_err(map_err)?;
         Ok(done.rows_affected() == 1)
@@ -329,14 +358,60 @@ impl Store for SqliteStore {
     }
 
     async fn count_instance_key_versions(&self, instance_id: &str) -> Result<i64, StoreError> {
+        count_versions(&self.pool, instance_id).await
+    }
+
+    async fn add_key_version(
+        &self,
+        key: &KeyRecord,
+        version: &KeyVersionRecord,
+        instance_quota: Option<i64>,
+    ) -> Result<(), StoreError> {
+        check_added_version_owner(key, version)?;
+        // The quota applies to instance keys only, as in `create_key`.
+        let quota_check = instance_quota.zip(key.instance_id.as_deref());
+        // IMMEDIATE: hold the write lock from the first statement, so the count cannot go stale.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        // Counted before the key row changes; a stale revision is reported before the quota.
+        let count = match quota_check {
+            Some((_, instance_id)) => Some(count_versions(&mut *tx, instance_id).await?),
+            None => None,
+        };
+        let done = key_update(key).execute(&mut *tx).await.map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        if let (Some((quota, _)), Some(count)) = (quota_check, count)
+            && !within_quota(count, quota)
+        {
+            // Dropping `tx` rolls the key update back.
+            return Err(StoreError::QuotaExceeded);
+        }
+        // A duplicate version id is a unique violation: `AlreadyExists`, the key update rolled back.
+        version_insert(version).execute(&mut *tx).await.map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn keys_due_for_rotation(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
         sqlx::query_scalar(
-            "SELECT COUNT(*) FROM key_versions v JOIN keys k ON k.key_id = v.key_id \
-             WHERE k.instance_id = ?",
+            "SELECT key_id FROM keys WHERE rotation_enabled = ? AND next_rotation <= ? \
+             ORDER BY key_id",
         )
-        .bind(instance_id)
-        .fetch_one(&self.pool)
+        .bind(true)
+        .bind(now)
+        .fetch_all(&self.pool)
         .await
         .map_err(map_err)
+    }
+
+    async fn key_id_for_version(&self, version_id: &str) -> Result<Option<String>, StoreError> {
+        // Version ids are unique by contract; should one repeat, the lowest key id wins, as in
+        // the reference store.
+        sqlx::query_scalar("SELECT key_id FROM key_versions WHERE version_id = ? ORDER BY key_id LIMIT 1")
+            .bind(version_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)
     }
 
     async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRecord>, StoreError> {
@@ -359,6 +434,123 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(tag_from_row).collect()
+    }
+
+    async fn put_key_tags(&self, key_id: &str, tags: &[Tag], max_tags: usize) -> Result<(), StoreError> {
+        // IMMEDIATE: no other writer can add tags between the upserts and the count below.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        if !key_exists(&mut *tx, key_id).await? {
+            return Err(StoreError::Conflict);
+        }
+        for tag in tags {
+            tag_upsert(key_id, tag).execute(&mut *tx).await.map_err(map_child_insert_err)?;
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM key_tags WHERE key_id = ?")
+            .bind(key_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if !tags_within(count, max_tags) {
+            // Dropping `tx` rolls every upsert back.
+            return Err(StoreError::QuotaExceeded);
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn remove_key_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<u64, StoreError> {
+        if tag_keys.is_empty() {
+            return Ok(0);
+        }
+        let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM key_tags WHERE key_id = ");
+        query.push_bind(key_id).push(" AND tag_key IN (");
+        let mut names = query.separated(", ");
+        for tag_key in tag_keys {
+            names.push_bind(tag_key.as_str());
+        }
+        query.push(")");
+        let done = query.build().execute(&self.pool).await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn list_all_key_tags(&self) -> Result<Vec<(String, Tag)>, StoreError> {
+        let rows = sqlx::query("SELECT key_id, tag_key, tag_value FROM key_tags ORDER BY key_id, tag_key")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(key_tag_from_row).collect()
+    }
+
+    async fn create_alias(&self, alias: &AliasRecord, quota: i64) -> Result<(), StoreError> {
+        // IMMEDIATE: the name check and the count cannot go stale before the insert.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let taken: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM aliases WHERE alias_name = ?)")
+            .bind(&alias.alias_name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if taken {
+            return Err(StoreError::AlreadyExists);
+        }
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM aliases").fetch_one(&mut *tx).await.map_err(map_err)?;
+        if !alias_within_quota(count, quota) {
+            return Err(StoreError::QuotaExceeded);
+        }
+        // The alias's key must exist: a foreign-key violation means it is gone (`Conflict`).
+        sqlx::query(concat!("INSERT INTO aliases (", alias_columns!(), ") VALUES (?, ?, ?)"))
+            .bind(&alias.alias_name)
+            .bind(&alias.key_id)
+            .bind(alias.creation_date)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_child_insert_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn update_alias(&self, alias_name: &str, key_id: &str) -> Result<bool, StoreError> {
+        // The key is checked even when the alias does not exist, as in the reference store.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        if !key_exists(&mut *tx, key_id).await? {
+            return Err(StoreError::Conflict);
+        }
+        let done = sqlx::query("UPDATE aliases SET key_id = ? WHERE alias_name = ?")
+            .bind(key_id)
+            .bind(alias_name)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_child_insert_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_alias(&self, alias_name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM aliases WHERE alias_name = ?")
+            .bind(alias_name)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn get_alias(&self, alias_name: &str) -> Result<Option<AliasRecord>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", alias_columns!(), " FROM aliases WHERE alias_name = ?"))
+            .bind(alias_name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(alias_from_row).transpose()
+    }
+
+    async fn list_aliases(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, StoreError> {
+        let query = match key_id {
+            Some(key_id) => {
+                sqlx::query(concat!("SELECT ", alias_columns!(), " FROM aliases WHERE key_id = ? ORDER BY alias_name"))
+                    .bind(key_id)
+            }
+            None => sqlx::query(concat!("SELECT ", alias_columns!(), " FROM aliases ORDER BY alias_name")),
+        };
+        let rows = query.fetch_all(&self.pool).await.map_err(map_err)?;
+        rows.iter().map(alias_from_row).collect()
     }
 
     async fn create_import_token(&self, token: &ImportTokenRecord) -> Result<(), StoreError> {

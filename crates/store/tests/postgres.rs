@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::str::FromStr;
 
-use keyward_core::model::{ImportTokenRecord, KeyVersionRecord};
+use keyward_core::model::{AliasRecord, ImportTokenRecord, KeyRecord, KeyVersionRecord, Rotation, Tag};
 use keyward_core::store::{Store, StoreError};
 use keyward_store::postgres::PostgresStore;
 use sqlx::SqlSafeStr;
@@ -45,6 +45,23 @@ impl Schema {
     }
 }
 
+/// The embedded PostgreSQL migrations up to and including `version`, as an older binary had them.
+fn migrations_up_to(version: i64) -> Migrator {
+    let all = [
+        (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+        (2, "byok", include_str!("../migrations/postgres/0002_byok.sql")),
+        (3, "aliases", include_str!("../migrations/postgres/0003_aliases.sql")),
+    ];
+    Migrator::with_migrations(
+        all.into_iter()
+            .filter(|(v, _, _)| *v <= version)
+            .map(|(v, name, sql)| {
+                Migration::new(v, Cow::Borrowed(name), MigrationType::Simple, sql.into_sql_str(), false)
+            })
+            .collect(),
+    )
+}
+
 fn test_url() -> Option<String> {
     match std::env::var(URL_VAR) {
         Ok(url) if !url.is_empty() => Some(url),
@@ -79,7 +96,17 @@ async fn conformance() {
     .expect("tables");
     assert_eq!(
         tables,
-        ["_sqlx_migrations", "access_keys", "import_tokens", "instances", "key_tags", "key_versions", "keys", "meta"]
+        [
+            "_sqlx_migrations",
+            "access_keys",
+            "aliases",
+            "import_tokens",
+            "instances",
+            "key_tags",
+            "key_versions",
+            "keys",
+            "meta"
+        ]
     );
     again.close().await;
     schema.drop().await;
@@ -99,23 +126,16 @@ async fn conformance_via_open_url() {
     schema.drop().await;
 }
 
-/// A database created before BYOK (schema version 1 only) is upgraded on connect: migration
-/// 0002 applies on top of 0001, existing rows keep their data (no fingerprint), and the new
-/// methods work on them.
+/// A database created before BYOK (schema version 1 only) is upgraded on connect: migrations
+/// 0002 and 0003 apply on top of 0001, existing rows keep their data (no fingerprint), and the
+/// new methods work on them.
 #[tokio::test]
 async fn migration_0002_upgrades_a_version_1_database() {
     let Some(url) = test_url() else { return };
     let schema = Schema::create(&url).await;
     {
         let pool = sqlx::PgPool::connect_with(schema.options(&url)).await.expect("connect");
-        let v1 = Migrator::with_migrations(vec![Migration::new(
-            1,
-            Cow::Borrowed("init"),
-            MigrationType::Simple,
-            include_str!("../migrations/postgres/0001_init.sql").into_sql_str(),
-            false,
-        )]);
-        v1.run(&pool).await.expect("apply 0001 only");
+        migrations_up_to(1).run(&pool).await.expect("apply 0001 only");
         sqlx::query(
             "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
              creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
@@ -143,7 +163,7 @@ async fn migration_0002_upgrades_a_version_1_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2]);
+    assert_eq!(applied, [1, 2, 3]);
 
     let key = store.get_key("old-key").await.expect("get_key").expect("v1 key survives");
     assert_eq!((key.description.as_str(), key.revision), ("from v1", 3));
@@ -191,7 +211,128 @@ async fn migration_0002_upgrades_a_version_1_database() {
     let again = PostgresStore::connect_with(schema.options(&url)).await.expect("reconnect");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.expect("count");
-    assert_eq!(applied, 2);
+    assert_eq!(applied, 3);
+    again.close().await;
+    schema.drop().await;
+}
+
+/// A database of schema version 2 (before aliases) is upgraded on connect: migration 0003
+/// applies on top of 0002, existing keys, versions and tags keep their data, and aliases,
+/// version additions, tag upserts and the rotation query work on them.
+#[tokio::test]
+async fn migration_0003_upgrades_a_version_2_database() {
+    let Some(url) = test_url() else { return };
+    let schema = Schema::create(&url).await;
+    {
+        let pool = sqlx::PgPool::connect_with(schema.options(&url)).await.expect("connect");
+        migrations_up_to(2).run(&pool).await.expect("apply 0001 and 0002 only");
+        for (key_id, rotation_enabled) in [("due-key", true), ("idle-key", false)] {
+            sqlx::query(
+                "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
+                 creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
+                 rotation_enabled, rotation_interval_secs, next_rotation, deletion_protection_enabled, \
+                 deletion_protection_description, creator, revision) \
+                 VALUES ($1, 'from v2', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'Aliyun_KMS', 'SOFTWARE', \
+                 'Enabled', 1700000000, NULL, NULL, 'v1', 1700000000, 'kst-old', $2, 86400, 1750000000, FALSE, \
+                 '', '1', 2)",
+            )
+            .bind(key_id)
+            .bind(rotation_enabled)
+            .execute(&pool)
+            .await
+            .expect("v2 key row");
+            sqlx::query(
+                "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material, \
+                 material_fingerprint) VALUES ($1, $1 || '-v1', 1700000000, '\\x00ff'::bytea, NULL)",
+            )
+            .bind(key_id)
+            .execute(&pool)
+            .await
+            .expect("v2 version row");
+        }
+        sqlx::query("INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES ('due-key', 'env', 'prod')")
+            .execute(&pool)
+            .await
+            .expect("v2 tag row");
+        pool.close().await;
+    }
+
+    let store = PostgresStore::connect_with(schema.options(&url)).await.expect("connect upgrades");
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("applied migrations");
+    assert_eq!(applied, [1, 2, 3]);
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 \
+         AND indexname IN ('aliases_key_id', 'keys_rotation_due', 'key_versions_version_id') ORDER BY indexname",
+    )
+    .bind(&schema.name)
+    .fetch_all(store.pool())
+    .await
+    .expect("indexes");
+    assert_eq!(indexes, ["aliases_key_id", "key_versions_version_id", "keys_rotation_due"]);
+    let collation: Option<String> = sqlx::query_scalar(
+        "SELECT collation_name::text FROM information_schema.columns \
+         WHERE table_schema = $1 AND table_name = 'aliases' AND column_name = 'alias_name'",
+    )
+    .bind(&schema.name)
+    .fetch_one(store.pool())
+    .await
+    .expect("collation");
+    assert_eq!(collation.as_deref(), Some("C"), "alias names in byte order");
+
+    // Existing rows survive, and the rotation query sees them.
+    let key = store.get_key("due-key").await.expect("get_key").expect("v2 key survives");
+    assert_eq!((key.description.as_str(), key.revision, key.rotation.enabled), ("from v2", 2, true));
+    assert_eq!(key.rotation.next_rotation, Some(1_750_000_000));
+    assert_eq!(store.keys_due_for_rotation(1_800_000_000).await.expect("due"), ["due-key"]);
+    assert!(store.keys_due_for_rotation(1_749_999_999).await.expect("due").is_empty());
+    assert_eq!(store.count_instance_key_versions("kst-old").await.expect("count"), 2);
+    assert_eq!(store.key_id_for_version("idle-key-v1").await.expect("owner").as_deref(), Some("idle-key"));
+
+    // Version additions (with the instance quota) and tag upserts work on old rows.
+    let v2 = KeyVersionRecord {
+        key_id: "due-key".to_owned(),
+        version_id: "v2".to_owned(),
+        creation_date: 1_750_000_000,
+        sealed_material: Some(vec![1; 32]),
+        material_fingerprint: None,
+    };
+    let rotated = KeyRecord {
+        primary_version: Some("v2".to_owned()),
+        rotation: Rotation { next_rotation: Some(1_850_000_000), ..key.rotation.clone() },
+        ..key.clone()
+    };
+    let err = store.add_key_version(&rotated, &v2, Some(2)).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "{err:?}");
+    store.add_key_version(&rotated, &v2, Some(3)).await.expect("add_key_version");
+    assert!(store.keys_due_for_rotation(1_800_000_000).await.expect("due").is_empty(), "rotated");
+    assert_eq!(store.list_key_versions("due-key").await.expect("versions").len(), 2);
+    assert_eq!(store.key_id_for_version("v2").await.expect("owner").as_deref(), Some("due-key"));
+    store
+        .put_key_tags("due-key", &[Tag { key: "env".to_owned(), value: "dev".to_owned() }], 1)
+        .await
+        .expect("put_key_tags");
+    assert_eq!(store.list_all_key_tags().await.expect("all tags").len(), 1);
+
+    // Aliases: created, refused for an unknown key (foreign key), deleted with their key.
+    let alias = AliasRecord { alias_name: "alias/old".to_owned(), key_id: "due-key".to_owned(), creation_date: 1 };
+    store.create_alias(&alias, 10).await.expect("create_alias");
+    assert_eq!(store.get_alias("alias/old").await.expect("get_alias"), Some(alias.clone()));
+    let orphan = AliasRecord { alias_name: "alias/orphan".to_owned(), key_id: "nope".to_owned(), ..alias.clone() };
+    let err = store.create_alias(&orphan, 10).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "foreign key enforced: {err:?}");
+    assert!(store.update_alias("alias/old", "idle-key").await.expect("update_alias"));
+    assert!(store.delete_key("idle-key").await.expect("delete_key"));
+    assert_eq!(store.get_alias("alias/old").await.expect("get_alias"), None, "cascade");
+    store.close().await;
+
+    // Connecting again is a no-op.
+    let again = PostgresStore::connect_with(schema.options(&url)).await.expect("reconnect");
+    let applied: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.expect("count");
+    assert_eq!(applied, 3);
     again.close().await;
     schema.drop().await;
 }

@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 
 use keyward_core::model::{
-    DeletionProtection, ImportTokenRecord, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin,
-    ProtectionLevel, Rotation, Tag,
+    AliasRecord, DeletionProtection, ImportTokenRecord, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersionRecord,
+    Origin, ProtectionLevel, Rotation, Tag,
 };
 use keyward_core::store::{NewKey, Store, StoreError};
 use keyward_store::sqlite::SqliteStore;
@@ -34,6 +34,23 @@ fn sample_key(key_id: &str) -> KeyRecord {
         creator: "1".to_owned(),
         revision: 0,
     }
+}
+
+/// The embedded SQLite migrations up to and including `version`, as an older binary had them.
+fn migrations_up_to(version: i64) -> Migrator {
+    let all = [
+        (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+        (2, "byok", include_str!("../migrations/sqlite/0002_byok.sql")),
+        (3, "aliases", include_str!("../migrations/sqlite/0003_aliases.sql")),
+    ];
+    Migrator::with_migrations(
+        all.into_iter()
+            .filter(|(v, _, _)| *v <= version)
+            .map(|(v, name, sql)| {
+                Migration::new(v, Cow::Borrowed(name), MigrationType::Simple, sql.into_sql_str(), false)
+            })
+            .collect(),
+    )
 }
 
 #[tokio::test]
@@ -182,9 +199,9 @@ async fn first_version_of_another_key_is_refused() {
     store.close().await;
 }
 
-/// A database created before BYOK (schema version 1 only) is upgraded when opened: migration
-/// 0002 applies on top of 0001, existing rows keep their data (no fingerprint), and the new
-/// methods work on them.
+/// A database created before BYOK (schema version 1 only) is upgraded when opened: migrations
+/// 0002 and 0003 apply on top of 0001, existing rows keep their data (no fingerprint), and the
+/// new methods work on them.
 #[tokio::test]
 async fn migration_0002_upgrades_a_version_1_database() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -192,14 +209,7 @@ async fn migration_0002_upgrades_a_version_1_database() {
     {
         let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
         let pool = SqlitePool::connect_with(options).await.expect("create v1 database");
-        let v1 = Migrator::with_migrations(vec![Migration::new(
-            1,
-            Cow::Borrowed("init"),
-            MigrationType::Simple,
-            include_str!("../migrations/sqlite/0001_init.sql").into_sql_str(),
-            false,
-        )]);
-        v1.run(&pool).await.expect("apply 0001 only");
+        migrations_up_to(1).run(&pool).await.expect("apply 0001 only");
         sqlx::query(
             "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
              creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
@@ -226,7 +236,7 @@ async fn migration_0002_upgrades_a_version_1_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2]);
+    assert_eq!(applied, [1, 2, 3]);
 
     let key = store.get_key("old-key").await.expect("get_key").expect("v1 key survives");
     let expected = KeyRecord {
@@ -293,6 +303,126 @@ async fn migration_0002_upgrades_a_version_1_database() {
     let store = SqliteStore::open(&path).await.expect("reopen");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(store.pool()).await.expect("count");
-    assert_eq!(applied, 2);
+    assert_eq!(applied, 3);
+    store.close().await;
+}
+
+/// A database of schema version 2 (before aliases) is upgraded when opened: migration 0003
+/// applies on top of 0002, existing keys, versions and tags keep their data, and aliases,
+/// version additions, tag upserts and the rotation query work on them.
+#[tokio::test]
+async fn migration_0003_upgrades_a_version_2_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v2.db");
+    {
+        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.expect("create v2 database");
+        migrations_up_to(2).run(&pool).await.expect("apply 0001 and 0002 only");
+        for (key_id, rotation_enabled, next_rotation) in [("due-key", 1, 1_750_000_000), ("idle-key", 0, 1_750_000_000)]
+        {
+            sqlx::query(
+                "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
+                 creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
+                 rotation_enabled, rotation_interval_secs, next_rotation, deletion_protection_enabled, \
+                 deletion_protection_description, creator, revision) \
+                 VALUES (?, 'from v2', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'Aliyun_KMS', 'SOFTWARE', \
+                 'Enabled', 1700000000, NULL, NULL, 'v1', 1700000000, 'kst-old', ?, 86400, ?, 0, '', '1', 2)",
+            )
+            .bind(key_id)
+            .bind(rotation_enabled)
+            .bind(next_rotation)
+            .execute(&pool)
+            .await
+            .expect("v2 key row");
+            sqlx::query(
+                "INSERT INTO key_versions (key_id, version_id, creation_date, sealed_material, \
+                 material_fingerprint) VALUES (?1, ?1 || '-v1', 1700000000, X'00FF', NULL)",
+            )
+            .bind(key_id)
+            .execute(&pool)
+            .await
+            .expect("v2 version row");
+        }
+        sqlx::query("INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES ('due-key', 'env', 'prod')")
+            .execute(&pool)
+            .await
+            .expect("v2 tag row");
+        pool.close().await;
+    }
+
+    let store = SqliteStore::open(&path).await.expect("open upgrades");
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("applied migrations");
+    assert_eq!(applied, [1, 2, 3]);
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('aliases_key_id', 'keys_rotation_due', 'key_versions_version_id') \
+         ORDER BY name",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("indexes");
+    assert_eq!(indexes, ["aliases_key_id", "key_versions_version_id", "keys_rotation_due"]);
+    let strict: i64 = sqlx::query_scalar("SELECT strict FROM pragma_table_list WHERE name = 'aliases'")
+        .fetch_one(store.pool())
+        .await
+        .expect("table_list");
+    assert_eq!(strict, 1, "aliases is STRICT");
+
+    // Existing rows survive, and the rotation query sees them.
+    let key = store.get_key("due-key").await.expect("get_key").expect("v2 key survives");
+    assert_eq!((key.description.as_str(), key.revision, key.rotation.enabled), ("from v2", 2, true));
+    assert_eq!(key.rotation.next_rotation, Some(1_750_000_000));
+    assert_eq!(store.keys_due_for_rotation(1_800_000_000).await.expect("due"), ["due-key"]);
+    assert!(store.keys_due_for_rotation(1_749_999_999).await.expect("due").is_empty());
+    assert_eq!(store.count_instance_key_versions("kst-old").await.expect("count"), 2);
+    assert_eq!(store.key_id_for_version("idle-key-v1").await.expect("owner").as_deref(), Some("idle-key"));
+
+    // Version additions (with the instance quota) and tag upserts work on old rows.
+    let v2 = KeyVersionRecord {
+        key_id: "due-key".to_owned(),
+        version_id: "v2".to_owned(),
+        creation_date: 1_750_000_000,
+        sealed_material: Some(vec![1; 32]),
+        material_fingerprint: None,
+    };
+    let rotated = KeyRecord {
+        primary_version: Some("v2".to_owned()),
+        rotation: Rotation { next_rotation: Some(1_850_000_000), ..key.rotation.clone() },
+        ..key.clone()
+    };
+    let err = store.add_key_version(&rotated, &v2, Some(2)).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "{err:?}");
+    store.add_key_version(&rotated, &v2, Some(3)).await.expect("add_key_version");
+    assert!(store.keys_due_for_rotation(1_800_000_000).await.expect("due").is_empty(), "rotated");
+    assert_eq!(store.list_key_versions("due-key").await.expect("versions").len(), 2);
+    assert_eq!(store.key_id_for_version("v2").await.expect("owner").as_deref(), Some("due-key"));
+    store
+        .put_key_tags("due-key", &[Tag { key: "env".to_owned(), value: "dev".to_owned() }], 1)
+        .await
+        .expect("put_key_tags");
+    assert_eq!(store.list_all_key_tags().await.expect("all tags").len(), 1);
+
+    // Aliases: created, refused for an unknown key (foreign key), deleted with their key.
+    let alias = AliasRecord { alias_name: "alias/old".to_owned(), key_id: "due-key".to_owned(), creation_date: 1 };
+    store.create_alias(&alias, 10).await.expect("create_alias");
+    assert_eq!(store.get_alias("alias/old").await.expect("get_alias"), Some(alias.clone()));
+    let orphan = AliasRecord { alias_name: "alias/orphan".to_owned(), key_id: "nope".to_owned(), ..alias.clone() };
+    let err = store.create_alias(&orphan, 10).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "foreign key enforced: {err:?}");
+    assert!(store.update_alias("alias/old", "idle-key").await.expect("update_alias"));
+    assert!(store.delete_key("idle-key").await.expect("delete_key"));
+    assert_eq!(store.get_alias("alias/old").await.expect("get_alias"), None, "cascade");
+    let violations: Vec<(String,)> =
+        sqlx::query_as("PRAGMA foreign_key_check").fetch_all(store.pool()).await.expect("foreign_key_check");
+    assert!(violations.is_empty(), "{violations:?}");
+    store.close().await;
+
+    // Opening again is a no-op.
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    let applied: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(store.pool()).await.expect("count");
+    assert_eq!(applied, 3);
     store.close().await;
 }

@@ -9,7 +9,7 @@ impl Kms {
     /// Cancels a scheduled deletion.
     pub async fn cancel_key_deletion(&self, caller: &Caller, key_ref: &str) -> Result<KeyRecord, Error> {
         let _ = caller;
-        let id = self.resolve_key_id(key_ref)?;
+        let id = self.resolve_key(key_ref).await?;
         let has_material = match self.store.get_key(&id).await? {
             Some(k) if k.origin == Origin::External => {
                 let versions = self.store.list_key_versions(&id).await?;

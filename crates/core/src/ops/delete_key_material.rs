@@ -12,7 +12,7 @@ impl Kms {
     /// Deletes the imported material of `key_ref`.
     pub async fn delete_key_material(&self, caller: &Caller, key_ref: &str) -> Result<KeyRecord, Error> {
         let _ = caller;
-        let id = self.resolve_key_id(key_ref)?;
+        let id = self.resolve_key(key_ref).await?;
         self.clear_material(&id, false).await
     }
 
@@ -20,6 +20,7 @@ impl Kms {
     /// (unless `PendingDeletion`). With `only_if_expired`, does nothing unless the material has
     /// expired (the sweeper's re-check under the current record).
     pub(crate) async fn clear_material(&self, key_id: &str, only_if_expired: bool) -> Result<KeyRecord, Error> {
+        self.invalidate(key_id);
         'retry: for _ in 0..16 {
             let mut key = self.store.get_key(key_id).await?.ok_or(Error::KeyNotFound)?;
             if key.origin != Origin::External {
@@ -38,6 +39,7 @@ impl Kms {
                 // Nothing sealed: still record the state change.
                 match self.store.update_key(&key).await {
                     Ok(()) => {
+                        self.invalidate(key_id);
                         key.revision += 1;
                         return Ok(key);
                     }
@@ -52,6 +54,7 @@ impl Kms {
                     Err(e) => return Err(e.into()),
                 }
             }
+            self.invalidate(key_id);
             return Ok(key);
         }
         Err(Error::Internal(format!("too many concurrent updates of key {key_id}")))

@@ -16,6 +16,7 @@ impl Kms {
             if k.state != KeyState::PendingDeletion || k.delete_date.is_none_or(|d| d > now) {
                 continue;
             }
+            self.invalidate(&id);
             if self.store.delete_key(&id).await? {
                 tracing::info!(key_id = %id, "key destroyed at the end of its deletion window");
                 destroyed.push(id);

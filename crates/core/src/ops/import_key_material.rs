@@ -79,10 +79,21 @@ impl Kms {
             if key.state == KeyState::PendingImport {
                 key.state = KeyState::Enabled;
             }
+            // A manually rotated EXTERNAL key: material imported into a version newer than the
+            // primary makes that version primary; older versions keep decrypting.
+            let primary_created =
+                versions.iter().find(|v| Some(&v.version_id) == key.primary_version.as_ref()).map(|v| v.creation_date);
+            if key.primary_version.as_ref() != Some(&token.version_id)
+                && primary_created.is_none_or(|c| version.creation_date >= c)
+            {
+                key.primary_version = Some(token.version_id.clone());
+                key.last_rotation = Some(version.creation_date);
+            }
             key.material_expire = expire;
             let fp = if first_import { Some(fingerprint.as_slice()) } else { None };
             match self.store.update_key_material(&key, &token.version_id, Some(&sealed), fp).await {
                 Ok(()) => {
+                    self.invalidate(&key.key_id);
                     key.revision += 1;
                     return Ok(key);
                 }

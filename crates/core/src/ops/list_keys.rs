@@ -21,11 +21,18 @@ pub enum KeyFilter {
     CreatorIsService(Vec<bool>),
     /// `DKMSInstanceId`.
     Instance(Vec<String>),
+    /// `TagKey`: the key has a tag with one of these keys.
+    TagKey(Vec<String>),
+    /// `TagValue`: the key has a tag with one of these values.
+    TagValue(Vec<String>),
 }
 
 impl KeyFilter {
-    fn matches(&self, k: &KeyRecord) -> bool {
+    fn matches(&self, k: &KeyRecord, tags: &[(String, crate::model::Tag)]) -> bool {
+        let key_tags = || tags.iter().filter(|(id, _)| *id == k.key_id).map(|(_, t)| t);
         match self {
+            Self::TagKey(v) => key_tags().any(|t| v.contains(&t.key)),
+            Self::TagValue(v) => key_tags().any(|t| v.contains(&t.value)),
             Self::State(v) => v.contains(&k.state),
             Self::Spec(v) => v.contains(&k.spec),
             Self::Usage(v) => v.contains(&k.usage),
@@ -46,7 +53,9 @@ impl Kms {
     ) -> Result<Paged<KeyRecord>, Error> {
         let _ = caller;
         let all = self.store.list_keys().await?.into_iter().map(|k| self.effective(k));
-        let matching = all.filter(|k| filters.iter().all(|f| f.matches(k))).collect();
+        let by_tag = filters.iter().any(|f| matches!(f, KeyFilter::TagKey(_) | KeyFilter::TagValue(_)));
+        let tags = if by_tag { self.store.list_all_key_tags().await? } else { Vec::new() };
+        let matching = all.filter(|k| filters.iter().all(|f| f.matches(k, &tags))).collect();
         Ok(Paged::cut(matching, page))
     }
 }

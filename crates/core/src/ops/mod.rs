@@ -1,24 +1,34 @@
 //! One file per API operation. Each takes the [`crate::Caller`] and a typed request and returns
 //! domain values; protocol layers translate to and from the wire.
 
+pub mod aliases;
+pub mod asymmetric;
 pub mod cancel_key_deletion;
 pub mod create_instance;
 pub mod create_key;
+pub mod decrypt;
 pub mod delete_key_material;
 pub mod describe_key;
 pub mod describe_regions;
 pub mod destroy_due_keys;
 pub mod disable_key;
 pub mod enable_key;
+pub mod encrypt;
+pub mod export_data_key;
+pub mod generate_data_key;
 pub mod get_kms_instance;
 pub mod get_kms_instance_quota_infos;
 pub mod get_parameters_for_import;
 pub mod import_key_material;
+pub mod key_versions;
+pub mod keyops;
 pub mod list_keys;
 pub mod list_kms_instances;
+pub mod re_encrypt;
 pub mod schedule_key_deletion;
 pub mod set_deletion_protection;
 pub mod sweep_expired_material;
+pub mod tags;
 pub mod update_key_description;
 
 /// A page request: `number` ≥ 1, `size` within the action's limits (checked by the caller).

@@ -50,10 +50,12 @@ fn filters(ctx: &Ctx<'_>) -> Result<Vec<KeyFilter>, ApiError> {
                     "CreatorType",
                 )?),
                 "DKMSInstanceId" => KeyFilter::Instance(f.values),
+                "TagKey" => KeyFilter::TagKey(f.values),
+                "TagValue" => KeyFilter::TagValue(f.values),
                 other => {
                     return Err(ApiError::invalid(
                         "Filters",
-                        format!("unknown filter key {other:?}; use KeyState, KeySpec, KeyUsage, ProtectionLevel, CreatorType or DKMSInstanceId"),
+                        format!("unknown filter key {other:?}; use KeyState, KeySpec, KeyUsage, ProtectionLevel, CreatorType, DKMSInstanceId, TagKey or TagValue"),
                     ));
                 }
             })

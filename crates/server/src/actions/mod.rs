@@ -10,23 +10,52 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 
+pub mod asymmetric_decrypt;
+pub mod asymmetric_encrypt;
+pub mod asymmetric_sign;
+pub mod asymmetric_verify;
 pub mod cancel_key_deletion;
+pub mod create_alias;
 pub mod create_key;
+pub mod create_key_version;
+pub mod crypto_params;
+pub mod decrypt;
+pub mod delete_alias;
 pub mod delete_key_material;
 pub mod describe_account_kms_status;
 pub mod describe_key;
+pub mod describe_key_version;
 pub mod describe_regions;
 pub mod disable_key;
 pub mod enable_key;
+pub mod encrypt;
+pub mod export_data_key;
+pub mod generate_and_export_data_key;
+pub mod generate_data_key;
+pub mod generate_data_key_without_plaintext;
 pub mod get_kms_instance;
 pub mod get_kms_instance_quota_infos;
 pub mod get_parameters_for_import;
+pub mod get_public_key;
 pub mod import_key_material;
+pub mod list_aliases;
+pub mod list_aliases_by_key_id;
+pub mod list_key_versions;
 pub mod list_keys;
 pub mod list_kms_instances;
+pub mod list_resource_tags;
+pub mod list_tag_resources;
+pub mod re_encrypt;
 pub mod schedule_key_deletion;
 pub mod set_deletion_protection;
+pub mod tag_params;
+pub mod tag_resource;
+pub mod tag_resources;
+pub mod untag_resource;
+pub mod untag_resources;
+pub mod update_alias;
 pub mod update_key_description;
+pub mod update_rotation_policy;
 
 /// `KeyMetadata` as CreateKey and DescribeKey return it (ALIBABA.md §4.2). DescribeKey adds the
 /// deletion-protection fields.

@@ -1,0 +1,152 @@
+//! The hot-path cache: keys with their versions' material unsealed and parsed into ready crypto
+//! objects, alias → key and version → key lookups. Encrypt, Decrypt, Sign and friends read only
+//! from here; the store is asked on a miss or when an entry is older than [`TTL`].
+//!
+//! Every write made through this node invalidates the key at once; [`TTL`] bounds how long a
+//! change made by another node (scale-out over PostgreSQL) takes to be seen. Every map is
+//! bounded ([`MAX_KEYS`], [`MAX_LOOKUPS`]); when full, expired entries go first, then everything.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use keyward_crypto::aead::SymmetricKey;
+use keyward_crypto::asymmetric::AsymmetricKey;
+
+use crate::model::KeyRecord;
+
+/// How long a cached key is trusted without asking the store.
+pub const TTL: Duration = Duration::from_secs(5);
+/// Most keys kept with unsealed material.
+pub const MAX_KEYS: usize = 10_000;
+/// Most alias and version lookups kept.
+pub const MAX_LOOKUPS: usize = 100_000;
+
+/// Ready-to-use material of one version.
+pub enum Material {
+    /// AES-GCM / SM4-GCM key.
+    Symmetric(SymmetricKey),
+    /// RSA, ECDSA or SM2 key pair.
+    Asymmetric(AsymmetricKey),
+}
+
+/// One version of a cached key.
+pub struct LoadedVersion {
+    /// Version id.
+    pub version_id: String,
+    /// Creation time.
+    pub creation_date: i64,
+    /// Its material, `None` while an EXTERNAL version awaits import.
+    pub material: Option<Material>,
+}
+
+/// A key as the hot path sees it.
+pub struct LoadedKey {
+    /// Metadata at load time.
+    pub record: KeyRecord,
+    /// Versions, oldest first.
+    pub versions: Vec<LoadedVersion>,
+}
+
+impl LoadedKey {
+    /// A version by id.
+    pub fn version(&self, version_id: &str) -> Option<&LoadedVersion> {
+        self.versions.iter().find(|v| v.version_id == version_id)
+    }
+
+    /// The primary version.
+    pub fn primary(&self) -> Option<&LoadedVersion> {
+        self.record.primary_version.as_deref().and_then(|p| self.version(p))
+    }
+}
+
+struct Entry<V> {
+    at: Instant,
+    value: V,
+}
+
+/// A bounded map whose entries expire after `ttl`.
+pub(crate) struct TtlMap<K, V> {
+    map: Mutex<HashMap<K, Entry<V>>>,
+    ttl: Option<Duration>,
+    max: usize,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
+    pub(crate) fn new(ttl: Option<Duration>, max: usize) -> Self {
+        Self { map: Mutex::new(HashMap::new()), ttl, max }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn get(&self, k: &K) -> Option<V> {
+        let map = self.lock();
+        map.get(k).filter(|e| self.ttl.is_none_or(|t| e.at.elapsed() < t)).map(|e| e.value.clone())
+    }
+
+    pub(crate) fn put(&self, k: K, v: V) {
+        let mut map = self.lock();
+        if map.len() >= self.max && !map.contains_key(&k) {
+            if let Some(ttl) = self.ttl {
+                map.retain(|_, e| e.at.elapsed() < ttl);
+            }
+            if map.len() >= self.max {
+                map.clear();
+            }
+        }
+        map.insert(k, Entry { at: Instant::now(), value: v });
+    }
+
+    pub(crate) fn remove(&self, k: &K) {
+        self.lock().remove(k);
+    }
+
+    pub(crate) fn retain(&self, f: impl Fn(&K, &V) -> bool) {
+        self.lock().retain(|k, e| f(k, &e.value));
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// The caches of one service instance.
+pub(crate) struct Caches {
+    pub(crate) keys: TtlMap<String, Arc<LoadedKey>>,
+    pub(crate) aliases: TtlMap<String, Option<String>>,
+    /// Version id → key id never changes, so it needs no TTL.
+    pub(crate) versions: TtlMap<String, String>,
+}
+
+impl Caches {
+    pub(crate) fn new() -> Self {
+        Self {
+            keys: TtlMap::new(Some(TTL), MAX_KEYS),
+            aliases: TtlMap::new(Some(TTL), MAX_LOOKUPS),
+            versions: TtlMap::new(None, MAX_LOOKUPS),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_and_expiring() {
+        let m: TtlMap<u32, u32> = TtlMap::new(Some(Duration::from_millis(30)), 3);
+        for i in 0..3 {
+            m.put(i, i);
+        }
+        assert_eq!(m.get(&1), Some(1));
+        m.put(9, 9);
+        assert!(m.len() <= 3);
+        assert_eq!(m.get(&9), Some(9));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(m.get(&9), None);
+    }
+}

@@ -1,0 +1,163 @@
+//! AsymmetricEncrypt, AsymmetricDecrypt, AsymmetricSign, AsymmetricVerify and GetPublicKey
+//! (ALIBABA.md §5.4). Every one names its `KeyVersionId`. Ciphertexts are raw (no KMS header),
+//! so users can encrypt locally with the public key; signatures are over a caller-computed
+//! digest (SHA-256, or SM3(Z‖M) for SM2DSA).
+
+use keyward_crypto::SecretBytes;
+use keyward_crypto::asymmetric::{AsymmetricAlgorithm, AsymmetricError, AsymmetricKey};
+
+use crate::cache::Material;
+use crate::error::Error;
+use crate::service::{Caller, Kms};
+
+/// The result of an asymmetric operation.
+pub struct AsymmetricOutput<T> {
+    /// The key.
+    pub key_id: String,
+    /// The version used.
+    pub version_id: String,
+    /// Ciphertext, plaintext, signature, verdict or public key.
+    pub value: T,
+}
+
+fn map_err(e: AsymmetricError) -> Error {
+    match e {
+        AsymmetricError::UnsupportedAlgorithm => {
+            Error::UnsupportedOperation("the algorithm does not fit this key's spec and usage".into())
+        }
+        AsymmetricError::PlaintextTooLong { max } => {
+            Error::invalid("Plaintext", format!("at most {max} bytes for this key and algorithm"))
+        }
+        AsymmetricError::Undecryptable => Error::invalid("CiphertextBlob", "does not decrypt with this key version"),
+        AsymmetricError::InvalidDigest => Error::invalid("Digest", "must be the base64 of a 32-byte digest"),
+        AsymmetricError::Crypto(c) => c.into(),
+    }
+}
+
+impl Kms {
+    async fn with_asymmetric<T>(
+        &self,
+        key_ref: &str,
+        version_id: &str,
+        algorithm: AsymmetricAlgorithm,
+        check_state: bool,
+        f: impl FnOnce(&AsymmetricKey) -> Result<T, Error>,
+    ) -> Result<AsymmetricOutput<T>, Error> {
+        let id = self.resolve_key(key_ref).await?;
+        let key = self.loaded_key(&id).await?;
+        if check_state {
+            self.check_usable(&key)?;
+        }
+        if key.record.spec.is_symmetric() {
+            return Err(Error::UnsupportedOperation("this operation needs an asymmetric key".into()));
+        }
+        if !algorithm.fits(key.record.spec, key.record.usage) {
+            return Err(Error::UnsupportedOperation(format!(
+                "{} does not fit a {} {} key",
+                algorithm.as_str(),
+                key.record.spec.as_str(),
+                key.record.usage.as_str()
+            )));
+        }
+        let version = key.version(version_id).ok_or(Error::KeyVersionNotFound)?;
+        let Some(Material::Asymmetric(ak)) = &version.material else {
+            return Err(Error::KeyState(crate::model::KeyState::PendingImport));
+        };
+        let value = f(ak)?;
+        Ok(AsymmetricOutput { key_id: id, version_id: version.version_id.clone(), value })
+    }
+
+    /// Encrypts with the version's public key.
+    pub async fn asymmetric_encrypt(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        version_id: &str,
+        algorithm: AsymmetricAlgorithm,
+        plaintext: &[u8],
+    ) -> Result<AsymmetricOutput<Vec<u8>>, Error> {
+        let _ = caller;
+        if plaintext.is_empty() {
+            return Err(Error::invalid("Plaintext", "must not be empty"));
+        }
+        self.with_asymmetric(key_ref, version_id, algorithm, true, |k| k.encrypt(algorithm, plaintext).map_err(map_err))
+            .await
+    }
+
+    /// Decrypts with the version's private key.
+    pub async fn asymmetric_decrypt(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        version_id: &str,
+        algorithm: AsymmetricAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<AsymmetricOutput<SecretBytes>, Error> {
+        let _ = caller;
+        self.with_asymmetric(key_ref, version_id, algorithm, true, |k| {
+            k.decrypt(algorithm, ciphertext).map_err(map_err)
+        })
+        .await
+    }
+
+    /// Signs a digest.
+    pub async fn asymmetric_sign(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        version_id: &str,
+        algorithm: AsymmetricAlgorithm,
+        digest: &[u8],
+    ) -> Result<AsymmetricOutput<Vec<u8>>, Error> {
+        let _ = caller;
+        self.with_asymmetric(key_ref, version_id, algorithm, true, |k| {
+            k.sign_digest(algorithm, digest).map_err(map_err)
+        })
+        .await
+    }
+
+    /// Verifies a signature over a digest.
+    pub async fn asymmetric_verify(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        version_id: &str,
+        algorithm: AsymmetricAlgorithm,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<AsymmetricOutput<bool>, Error> {
+        let _ = caller;
+        if digest.len() != 32 {
+            return Err(Error::invalid("Digest", "must be the base64 of a 32-byte digest"));
+        }
+        self.with_asymmetric(
+            key_ref,
+            version_id,
+            algorithm,
+            true,
+            |k| Ok(k.verify_digest(algorithm, digest, signature)),
+        )
+        .await
+    }
+
+    /// The version's public key as PEM SubjectPublicKeyInfo.
+    pub async fn get_public_key(
+        &self,
+        caller: &Caller,
+        key_ref: &str,
+        version_id: &str,
+    ) -> Result<AsymmetricOutput<String>, Error> {
+        let _ = caller;
+        let id = self.resolve_key(key_ref).await?;
+        let key = self.loaded_key(&id).await?;
+        self.check_usable(&key)?;
+        if key.record.spec.is_symmetric() {
+            return Err(Error::UnsupportedOperation("GetPublicKey needs an asymmetric key".into()));
+        }
+        let version = key.version(version_id).ok_or(Error::KeyVersionNotFound)?;
+        let Some(Material::Asymmetric(ak)) = &version.material else {
+            return Err(Error::KeyState(crate::model::KeyState::PendingImport));
+        };
+        Ok(AsymmetricOutput { key_id: id, version_id: version.version_id.clone(), value: ak.public_key_pem() })
+    }
+}
