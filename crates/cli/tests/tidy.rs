@@ -1,5 +1,5 @@
 //! Tidy checks over the whole source tree (rust-analyzer's habit): every Rust file starts with a
-//! `//!` module doc, and no crate uses `unsafe`.
+//! `//!` module doc, no crate uses `unsafe`, and no test is `#[ignore]`d.
 
 use std::path::{Path, PathBuf};
 
@@ -46,4 +46,14 @@ fn no_unsafe_code() {
         })
         .collect();
     assert!(offenders.is_empty(), "unsafe code in: {offenders:#?}");
+}
+
+#[test]
+fn no_ignored_tests() {
+    let needle = ["#[", "ignore"].concat();
+    let offenders: Vec<_> = workspace_files()
+        .into_iter()
+        .filter(|f| std::fs::read_to_string(f).unwrap().lines().any(|l| l.trim_start().starts_with(&needle)))
+        .collect();
+    assert!(offenders.is_empty(), "ignored tests in: {offenders:#?}");
 }

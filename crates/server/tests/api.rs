@@ -600,3 +600,210 @@ async fn imported_material_never_reaches_the_database_in_plaintext() {
         }
     }
 }
+
+#[tokio::test]
+async fn symmetric_operations_through_the_router() {
+    let h = harness().await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let k = ok(&h, "CreateKey", &[]).await;
+    let id = k["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let ctx = r#"{"b":"2","a":"1"}"#;
+    let e =
+        ok(&h, "Encrypt", &[("KeyId", &id), ("Plaintext", "not base64 at all ✓"), ("EncryptionContext", ctx)]).await;
+    assert_eq!(e["KeyVersionId"], k["KeyMetadata"]["PrimaryKeyVersion"]);
+    let blob = e["CiphertextBlob"].as_str().unwrap();
+    let raw = b64.decode(blob).unwrap();
+    assert_eq!(&raw[..36], e["KeyVersionId"].as_str().unwrap().as_bytes(), "blob = KeyVersionId ‖ IV ‖ ct ‖ tag");
+    let d = ok(&h, "Decrypt", &[("CiphertextBlob", blob), ("EncryptionContext", r#"{"a":"1","b":"2"}"#)]).await;
+    assert_eq!((d["Plaintext"].as_str(), d["KeyId"].as_str()), (Some("not base64 at all ✓"), Some(id.as_str())));
+    let e2 = err(&h, "Decrypt", &[("CiphertextBlob", blob)], 400, "InvalidParameter").await;
+    assert!(e2["Message"].as_str().unwrap().contains("CiphertextBlob"));
+    err(&h, "Decrypt", &[("CiphertextBlob", "AAAA")], 400, "InvalidParameter").await;
+    err(&h, "Decrypt", &[("CiphertextBlob", "%%%")], 400, "InvalidParameter").await;
+    err(
+        &h,
+        "Encrypt",
+        &[("KeyId", &id), ("Plaintext", "x"), ("EncryptionContext", r#"{"n":1}"#)],
+        400,
+        "InvalidParameter",
+    )
+    .await;
+    err(&h, "Encrypt", &[("KeyId", &id), ("Plaintext", &"x".repeat(6145))], 400, "InvalidParameter").await;
+    err(&h, "Encrypt", &[("KeyId", &id), ("Plaintext", "x"), ("DryRun", "true")], 400, "DryRunOperationError").await;
+
+    let g = ok(&h, "GenerateDataKey", &[("KeyId", &id), ("NumberOfBytes", "24")]).await;
+    let dk = g["Plaintext"].as_str().unwrap();
+    assert_eq!(b64.decode(dk).unwrap().len(), 24);
+    let d = ok(&h, "Decrypt", &[("CiphertextBlob", g["CiphertextBlob"].as_str().unwrap())]).await;
+    assert_eq!(d["Plaintext"].as_str(), Some(dk), "the data-key blob decrypts to the base64 text of the data key");
+    let w = ok(&h, "GenerateDataKeyWithoutPlaintext", &[("KeyId", &id), ("KeySpec", "AES_128")]).await;
+    assert!(w.get("Plaintext").is_none());
+    err(&h, "GenerateDataKey", &[("KeyId", &id), ("KeySpec", "AES_512")], 400, "InvalidParameter").await;
+    err(&h, "GenerateDataKey", &[("KeyId", &id), ("NumberOfBytes", "1025")], 400, "InvalidParameter").await;
+
+    // Rotation: new primary, old ciphertexts still open; ReEncrypt moves them to another key.
+    let v = ok(&h, "CreateKeyVersion", &[("KeyId", &id)]).await;
+    let e3 = ok(&h, "Encrypt", &[("KeyId", &id), ("Plaintext", "new")]).await;
+    assert_eq!(e3["KeyVersionId"], v["KeyVersion"]["KeyVersionId"]);
+    ok(&h, "Decrypt", &[("CiphertextBlob", blob), ("EncryptionContext", ctx)]).await;
+    let l = ok(&h, "ListKeyVersions", &[("KeyId", &id)]).await;
+    assert_eq!(l["TotalCount"], 2);
+    let other = ok(&h, "CreateKey", &[("KeySpec", "Aliyun_SM4")]).await;
+    let other_id = other["KeyMetadata"]["KeyId"].as_str().unwrap();
+    let r = ok(
+        &h,
+        "ReEncrypt",
+        &[("CiphertextBlob", blob), ("SourceEncryptionContext", ctx), ("DestinationKeyId", other_id)],
+    )
+    .await;
+    assert_eq!(r["KeyId"], id.as_str(), "ReEncrypt reports the source key");
+    let d = ok(&h, "Decrypt", &[("CiphertextBlob", r["CiphertextBlob"].as_str().unwrap())]).await;
+    assert_eq!((d["Plaintext"].as_str(), d["KeyId"].as_str()), (Some("not base64 at all ✓"), Some(other_id)));
+
+    // Aliases and tags.
+    ok(&h, "CreateAlias", &[("AliasName", "alias/router-test"), ("KeyId", &id)]).await;
+    err(&h, "CreateAlias", &[("AliasName", "alias/router-test"), ("KeyId", &id)], 400, "AliasAlreadyExists").await;
+    err(&h, "CreateAlias", &[("AliasName", "no-prefix"), ("KeyId", &id)], 400, "InvalidParameter").await;
+    let e4 = ok(&h, "Encrypt", &[("KeyId", "alias/router-test"), ("Plaintext", "via alias")]).await;
+    assert_eq!(e4["KeyId"], id.as_str());
+    let la = ok(&h, "ListAliasesByKeyId", &[("KeyId", &id)]).await;
+    assert_eq!(la["Aliases"]["Alias"][0]["AliasArn"], "acs:kms:cn-hangzhou:1000000000000000:alias/router-test");
+    ok(&h, "DeleteAlias", &[("AliasName", "alias/router-test")]).await;
+    err(&h, "DeleteAlias", &[("AliasName", "alias/router-test")], 404, "Forbidden.AliasNotFound").await;
+    ok(&h, "TagResource", &[("KeyId", &id), ("Tags", r#"[{"TagKey":"env","TagValue":"prod"}]"#)]).await;
+    ok(
+        &h,
+        "TagResources",
+        &[
+            ("RegionId", "cn-hangzhou"),
+            ("ResourceType", "key"),
+            ("ResourceId.1", other_id),
+            ("Tag.1.Key", "env"),
+            ("Tag.1.Value", "dev"),
+        ],
+    )
+    .await;
+    let t = ok(&h, "ListResourceTags", &[("KeyId", &id)]).await;
+    assert_eq!(t["Tags"]["Tag"][0]["TagValue"], "prod");
+    let f = ok(&h, "ListKeys", &[("Filters", r#"[{"Key":"TagKey","Values":["env"]}]"#)]).await;
+    assert_eq!(f["TotalCount"], 2);
+    let lt = ok(
+        &h,
+        "ListTagResources",
+        &[("RegionId", "cn-hangzhou"), ("ResourceType", "key"), ("Tag.1.Key", "env"), ("Tag.1.Value", "dev")],
+    )
+    .await;
+    assert_eq!(lt["TagResources"]["TagResource"][0]["ResourceId"], other_id);
+    ok(&h, "UntagResource", &[("KeyId", &id), ("TagKeys", r#"["env"]"#)]).await;
+    assert_eq!(ok(&h, "ListResourceTags", &[("KeyId", &id)]).await["Tags"]["Tag"].as_array().unwrap().len(), 0);
+
+    // State gates.
+    ok(&h, "DisableKey", &[("KeyId", &id)]).await;
+    err(&h, "Encrypt", &[("KeyId", &id), ("Plaintext", "x")], 409, "Rejected.Disabled").await;
+    err(&h, "Decrypt", &[("CiphertextBlob", blob), ("EncryptionContext", ctx)], 409, "Rejected.Disabled").await;
+    let ext = ok(&h, "CreateKey", &[("Origin", "EXTERNAL")]).await;
+    err(
+        &h,
+        "Encrypt",
+        &[("KeyId", ext["KeyMetadata"]["KeyId"].as_str().unwrap()), ("Plaintext", "x")],
+        409,
+        "Rejected.PendingImport",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn asymmetric_operations_through_the_router() {
+    let h = harness().await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"message");
+    let dg = b64.encode(digest.as_ref());
+    for (spec, usage, alg) in [
+        ("EC_P256", "SIGN/VERIFY", "ECDSA_SHA_256"),
+        ("RSA_2048", "SIGN/VERIFY", "RSA_PSS_SHA_256"),
+        ("EC_P256K", "SIGN/VERIFY", "ECDSA_SHA_256"),
+    ] {
+        let k = ok(&h, "CreateKey", &[("KeySpec", spec), ("KeyUsage", usage)]).await;
+        let id = k["KeyMetadata"]["KeyId"].as_str().unwrap();
+        let ver = k["KeyMetadata"]["PrimaryKeyVersion"].as_str().unwrap();
+        let s = ok(&h, "AsymmetricSign", &[("KeyId", id), ("KeyVersionId", ver), ("Algorithm", alg), ("Digest", &dg)])
+            .await;
+        let sig = s["Value"].as_str().unwrap();
+        let v = ok(
+            &h,
+            "AsymmetricVerify",
+            &[("KeyId", id), ("KeyVersionId", ver), ("Algorithm", alg), ("Digest", &dg), ("Value", sig)],
+        )
+        .await;
+        assert_eq!(v["Value"], true);
+        let other = b64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"other").as_ref());
+        let v = ok(
+            &h,
+            "AsymmetricVerify",
+            &[("KeyId", id), ("KeyVersionId", ver), ("Algorithm", alg), ("Digest", &other), ("Value", sig)],
+        )
+        .await;
+        assert_eq!(v["Value"], false);
+        let p = ok(&h, "GetPublicKey", &[("KeyId", id), ("KeyVersionId", ver)]).await;
+        assert!(p["PublicKey"].as_str().unwrap().starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        err(
+            &h,
+            "AsymmetricSign",
+            &[("KeyId", id), ("KeyVersionId", ver), ("Algorithm", "SM2DSA"), ("Digest", &dg)],
+            400,
+            "Rejected.UnsupportedOperation",
+        )
+        .await;
+        err(
+            &h,
+            "AsymmetricSign",
+            &[
+                ("KeyId", id),
+                ("KeyVersionId", "00000000-0000-4000-8000-000000000000"),
+                ("Algorithm", alg),
+                ("Digest", &dg),
+            ],
+            404,
+            "Forbidden.KeyVersionNotFound",
+        )
+        .await;
+        err(&h, "AsymmetricSign", &[("KeyId", id), ("Algorithm", alg), ("Digest", &dg)], 400, "MissingParameter").await;
+        err(&h, "Encrypt", &[("KeyId", id), ("Plaintext", "x")], 400, "Rejected.UnsupportedOperation").await;
+    }
+    let k = ok(&h, "CreateKey", &[("KeySpec", "RSA_2048"), ("KeyUsage", "ENCRYPT/DECRYPT")]).await;
+    let id = k["KeyMetadata"]["KeyId"].as_str().unwrap();
+    let ver = k["KeyMetadata"]["PrimaryKeyVersion"].as_str().unwrap();
+    let pt = b64.encode(b"secret bytes");
+    let c = ok(
+        &h,
+        "AsymmetricEncrypt",
+        &[("KeyId", id), ("KeyVersionId", ver), ("Algorithm", "RSAES_OAEP_SHA_256"), ("Plaintext", &pt)],
+    )
+    .await;
+    assert_eq!(b64.decode(c["CiphertextBlob"].as_str().unwrap()).unwrap().len(), 256, "raw RSA-2048 ciphertext");
+    let d = ok(
+        &h,
+        "AsymmetricDecrypt",
+        &[
+            ("KeyId", id),
+            ("KeyVersionId", ver),
+            ("Algorithm", "RSAES_OAEP_SHA_256"),
+            ("CiphertextBlob", c["CiphertextBlob"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(d["Plaintext"].as_str(), Some(pt.as_str()));
+    err(
+        &h,
+        "AsymmetricEncrypt",
+        &[
+            ("KeyId", id),
+            ("KeyVersionId", ver),
+            ("Algorithm", "RSAES_OAEP_SHA_256"),
+            ("Plaintext", &b64.encode([0u8; 191])),
+        ],
+        400,
+        "InvalidParameter",
+    )
+    .await;
+}
