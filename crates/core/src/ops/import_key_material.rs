@@ -16,6 +16,9 @@ use crate::model::{ImportTokenRecord, KeyRecord, KeyState, Origin};
 use crate::service::{Caller, Kms};
 use crate::store::StoreError;
 
+/// Latest accepted `KeyMaterialExpireUnix`: 9999-12-31T23:59:59Z.
+pub const MAX_EXPIRE_UNIX: i64 = 253_402_300_799;
+
 /// An ImportKeyMaterial request.
 pub struct ImportKeyMaterialRequest<'a> {
     /// `KeyId` (id, ARN or alias).
@@ -47,6 +50,13 @@ impl Kms {
             None | Some(0) => None,
             Some(t) if t <= self.now() => {
                 return Err(Error::invalid("KeyMaterialExpireUnix", "must be 0 (never) or a time in the future"));
+            }
+            // Unix seconds up to 9999-12-31T23:59:59Z; larger values are usually milliseconds.
+            Some(t) if t > MAX_EXPIRE_UNIX => {
+                return Err(Error::invalid(
+                    "KeyMaterialExpireUnix",
+                    "must be Unix seconds no later than 9999-12-31T23:59:59Z (not milliseconds)",
+                ));
             }
             Some(t) => Some(t),
         };
