@@ -5,21 +5,44 @@ on keyward's own wrapping code), and one small driver per official SDK flavour.
 
 Nothing here imports keyward code: the material is generated and wrapped with the OpenSSL
 command line only (ALIBABA.md §5.2, CRYPTO.md §1 BYOK rows and §7 pitfalls 1 and 5).
+
+The second half proves that an imported key really works with the user's own material
+(ALIBABA.md §5.3-5.4), every check made on the user's side with the material the user kept:
+CiphertextBlobs are opened (and forged) locally with AES-GCM / SM4-GCM from `cryptography`,
+server signatures are verified locally (RSA/ECDSA with `cryptography`, SM2DSA with
+`openssl dgst -sm3 -verify`), the user's own signatures and ciphertexts are accepted by the
+server, and GetPublicKey must return the user's public key.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+import os
 import re
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from alibabacloud_kms20160120 import models as m
 from aliyunsdkkms.request.v20160120 import (
+    AsymmetricDecryptRequest,
+    AsymmetricEncryptRequest,
+    AsymmetricSignRequest,
+    AsymmetricVerifyRequest,
+    DecryptRequest,
     DeleteKeyMaterialRequest,
+    DescribeKeyRequest,
+    EncryptRequest,
     GetParametersForImportRequest,
+    GetPublicKeyRequest,
     ImportKeyMaterialRequest,
 )
 
@@ -244,8 +267,13 @@ def wrap_asymmetric(public_key_b64: str, spec: str, pkcs8: bytes) -> str:
 
 
 # --------------------------------------------------------------------------
-# SDK drivers: the three BYOK actions through one official SDK flavour each
+# SDK drivers: the BYOK actions, and the cryptographic actions that use an imported key,
+# through one official SDK flavour each
 # --------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 class Driver:
@@ -258,6 +286,31 @@ class Driver:
         raise NotImplementedError
 
     def delete_material(self, key_id: str) -> dict:
+        raise NotImplementedError
+
+    def describe(self, key_id: str) -> dict:
+        """DescribeKey's KeyMetadata."""
+        raise NotImplementedError
+
+    def encrypt(self, key_id: str, plaintext: str, context: dict | None = None) -> dict:
+        raise NotImplementedError
+
+    def decrypt(self, blob: str, context: dict | None = None) -> dict:
+        raise NotImplementedError
+
+    def get_public_key(self, key_id: str, version_id: str) -> dict:
+        raise NotImplementedError
+
+    def sign(self, key_id: str, version_id: str, alg: str, digest: bytes) -> dict:
+        raise NotImplementedError
+
+    def verify(self, key_id: str, version_id: str, alg: str, digest: bytes, signature: bytes) -> dict:
+        raise NotImplementedError
+
+    def asym_encrypt(self, key_id: str, version_id: str, alg: str, plaintext: bytes) -> dict:
+        raise NotImplementedError
+
+    def asym_decrypt(self, key_id: str, version_id: str, alg: str, ciphertext: bytes) -> dict:
         raise NotImplementedError
 
     def expect(self, fn: Callable[[], Any], code: str, status: int) -> str:
@@ -283,6 +336,39 @@ class TeaDriver(Driver):
 
     def delete_material(self, key_id: str) -> dict:
         return self.client.delete_key_material(m.DeleteKeyMaterialRequest(key_id=key_id)).body.to_map()
+
+    def describe(self, key_id: str) -> dict:
+        return self.client.describe_key(m.DescribeKeyRequest(key_id=key_id)).body.key_metadata.to_map()
+
+    def encrypt(self, key_id: str, plaintext: str, context: dict | None = None) -> dict:
+        req = m.EncryptRequest(key_id=key_id, plaintext=plaintext, encryption_context=context)
+        return self.client.encrypt(req).body.to_map()
+
+    def decrypt(self, blob: str, context: dict | None = None) -> dict:
+        return self.client.decrypt(m.DecryptRequest(ciphertext_blob=blob, encryption_context=context)).body.to_map()
+
+    def get_public_key(self, key_id: str, version_id: str) -> dict:
+        req = m.GetPublicKeyRequest(key_id=key_id, key_version_id=version_id)
+        return self.client.get_public_key(req).body.to_map()
+
+    def sign(self, key_id: str, version_id: str, alg: str, digest: bytes) -> dict:
+        req = m.AsymmetricSignRequest(key_id=key_id, key_version_id=version_id, algorithm=alg, digest=_b64(digest))
+        return self.client.asymmetric_sign(req).body.to_map()
+
+    def verify(self, key_id: str, version_id: str, alg: str, digest: bytes, signature: bytes) -> dict:
+        req = m.AsymmetricVerifyRequest(key_id=key_id, key_version_id=version_id, algorithm=alg,
+                                        digest=_b64(digest), value=_b64(signature))
+        return self.client.asymmetric_verify(req).body.to_map()
+
+    def asym_encrypt(self, key_id: str, version_id: str, alg: str, plaintext: bytes) -> dict:
+        req = m.AsymmetricEncryptRequest(key_id=key_id, key_version_id=version_id, algorithm=alg,
+                                         plaintext=_b64(plaintext))
+        return self.client.asymmetric_encrypt(req).body.to_map()
+
+    def asym_decrypt(self, key_id: str, version_id: str, alg: str, ciphertext: bytes) -> dict:
+        req = m.AsymmetricDecryptRequest(key_id=key_id, key_version_id=version_id, algorithm=alg,
+                                         ciphertext_blob=_b64(ciphertext))
+        return self.client.asymmetric_decrypt(req).body.to_map()
 
     def expect(self, fn: Callable[[], Any], code: str, status: int) -> str:
         err = expect_tea_error(fn, code, status)
@@ -322,6 +408,64 @@ class CoreDriver(Driver):
         req.set_KeyId(key_id)
         return self._call(req)
 
+    def describe(self, key_id: str) -> dict:
+        req = DescribeKeyRequest.DescribeKeyRequest()
+        req.set_KeyId(key_id)
+        return self._call(req)["KeyMetadata"]
+
+    @staticmethod
+    def _context(context: dict | None) -> str | None:
+        # The classic SDK takes the context as a string: a user's own json.dumps, with spaces,
+        # unsorted, non-ASCII unescaped. The server must canonicalise it.
+        return None if context is None else json.dumps(context, ensure_ascii=False)
+
+    def encrypt(self, key_id: str, plaintext: str, context: dict | None = None) -> dict:
+        req = EncryptRequest.EncryptRequest()
+        req.set_KeyId(key_id)
+        req.set_Plaintext(plaintext)
+        if context is not None:
+            req.set_EncryptionContext(self._context(context))
+        return self._call(req)
+
+    def decrypt(self, blob: str, context: dict | None = None) -> dict:
+        req = DecryptRequest.DecryptRequest()
+        req.set_CiphertextBlob(blob)
+        if context is not None:
+            req.set_EncryptionContext(self._context(context))
+        return self._call(req)
+
+    def _versioned(self, cls: Any, key_id: str, version_id: str, alg: str | None = None) -> Any:
+        req = cls()
+        req.set_KeyId(key_id)
+        req.set_KeyVersionId(version_id)
+        if alg is not None:
+            req.set_Algorithm(alg)
+        return req
+
+    def get_public_key(self, key_id: str, version_id: str) -> dict:
+        return self._call(self._versioned(GetPublicKeyRequest.GetPublicKeyRequest, key_id, version_id))
+
+    def sign(self, key_id: str, version_id: str, alg: str, digest: bytes) -> dict:
+        req = self._versioned(AsymmetricSignRequest.AsymmetricSignRequest, key_id, version_id, alg)
+        req.set_Digest(_b64(digest))
+        return self._call(req)
+
+    def verify(self, key_id: str, version_id: str, alg: str, digest: bytes, signature: bytes) -> dict:
+        req = self._versioned(AsymmetricVerifyRequest.AsymmetricVerifyRequest, key_id, version_id, alg)
+        req.set_Digest(_b64(digest))
+        req.set_Value(_b64(signature))
+        return self._call(req)
+
+    def asym_encrypt(self, key_id: str, version_id: str, alg: str, plaintext: bytes) -> dict:
+        req = self._versioned(AsymmetricEncryptRequest.AsymmetricEncryptRequest, key_id, version_id, alg)
+        req.set_Plaintext(_b64(plaintext))
+        return self._call(req)
+
+    def asym_decrypt(self, key_id: str, version_id: str, alg: str, ciphertext: bytes) -> dict:
+        req = self._versioned(AsymmetricDecryptRequest.AsymmetricDecryptRequest, key_id, version_id, alg)
+        req.set_CiphertextBlob(_b64(ciphertext))
+        return self._call(req)
+
     def expect(self, fn: Callable[[], Any], code: str, status: int) -> str:
         err = expect_core_error(fn, code, status)
         return err.get_error_msg()
@@ -339,3 +483,332 @@ def make_driver(server: KeywardServer, name: str) -> Driver:
         return CoreDriver(server)
     raise ValueError(name)
 
+
+# --------------------------------------------------------------------------
+# Independent checks, symmetric: the CiphertextBlob opened and forged with the user's material
+# --------------------------------------------------------------------------
+
+ENC, SIGN = "ENCRYPT/DECRYPT", "SIGN/VERIFY"
+VERSION_LEN, IV_LEN, TAG_LEN = 36, 12, 16
+
+
+def canonical_context(context: dict | None) -> bytes:
+    """The documented AAD form of an EncryptionContext: compact JSON, keys sorted, UTF-8
+    (not \\u-escaped); empty when there is no context."""
+    if context is None:
+        return b""
+    return json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def split_blob(blob_b64: str) -> tuple[bytes, bytes, bytes]:
+    """(KeyVersionId bytes, IV, ciphertext ‖ tag) of a CiphertextBlob."""
+    raw = base64.b64decode(blob_b64, validate=True)
+    assert len(raw) >= VERSION_LEN + IV_LEN + TAG_LEN, f"a CiphertextBlob of {len(raw)} bytes: {raw[:40]!r}"
+    return raw[:VERSION_LEN], raw[VERSION_LEN:VERSION_LEN + IV_LEN], raw[VERSION_LEN + IV_LEN:]
+
+
+def with_version(blob_b64: str, version_id: str) -> str:
+    """The blob with its first 36 bytes (the KeyVersionId) replaced."""
+    raw = base64.b64decode(blob_b64, validate=True)
+    vid = version_id.encode("ascii")
+    assert len(vid) == VERSION_LEN, version_id
+    return _b64(vid + raw[VERSION_LEN:])
+
+
+def gcm_open(spec: str, key: bytes, iv: bytes, ct_tag: bytes, aad: bytes) -> bytes:
+    """AES-GCM (AESGCM) or SM4-GCM (Cipher(SM4, GCM)) decryption; raises InvalidTag."""
+    if spec == "Aliyun_SM4":
+        dec = Cipher(algorithms.SM4(key), modes.GCM(iv, ct_tag[-TAG_LEN:])).decryptor()
+        dec.authenticate_additional_data(aad)
+        return dec.update(ct_tag[:-TAG_LEN]) + dec.finalize()
+    return AESGCM(key).decrypt(iv, ct_tag, aad)
+
+
+def gcm_seal(spec: str, key: bytes, iv: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """ciphertext ‖ tag."""
+    if spec == "Aliyun_SM4":
+        enc = Cipher(algorithms.SM4(key), modes.GCM(iv)).encryptor()
+        enc.authenticate_additional_data(aad)
+        return enc.update(plaintext) + enc.finalize() + enc.tag
+    return AESGCM(key).encrypt(iv, plaintext, aad)
+
+
+def open_blob(spec: str, material: bytes, blob_b64: str, context: dict | None) -> tuple[str, bytes]:
+    """(KeyVersionId, plaintext) of a server CiphertextBlob, decrypted here with the user's
+    material: AAD = KeyVersionId (36 bytes) ‖ canonical EncryptionContext."""
+    vid, iv, ct_tag = split_blob(blob_b64)
+    return vid.decode("ascii"), gcm_open(spec, material, iv, ct_tag, vid + canonical_context(context))
+
+
+def seal_blob(spec: str, material: bytes, version_id: str, plaintext: bytes, context: dict | None) -> str:
+    """A CiphertextBlob made here, with the user's material, for `version_id`."""
+    vid = version_id.encode("ascii")
+    assert len(vid) == VERSION_LEN
+    iv = os.urandom(IV_LEN)
+    return _b64(vid + iv + gcm_seal(spec, material, iv, plaintext, vid + canonical_context(context)))
+
+
+# --------------------------------------------------------------------------
+# Independent checks, asymmetric: the user's key pair (the PKCS#8 the test generated)
+# --------------------------------------------------------------------------
+
+SM2_DEFAULT_ID = b"1234567812345678"
+# GB/T 32918.5 curve parameters.
+SM2_P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF
+SM2_A = SM2_P - 3
+SM2_B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
+SM2_GX = 0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7
+SM2_GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
+
+PSS, PKCS1_SIG, ECDSA, SM2DSA = "RSA_PSS_SHA_256", "RSA_PKCS1_SHA_256", "ECDSA_SHA_256", "SM2DSA"
+OAEP_SHA_256, SM2PKE_ALG = "RSAES_OAEP_SHA_256", "SM2PKE"
+
+
+def sign_algorithms(spec: str) -> tuple[str, ...]:
+    if spec.startswith("RSA_"):
+        return (PSS, PKCS1_SIG)
+    return (SM2DSA,) if spec == "EC_SM2" else (ECDSA,)
+
+
+def encrypt_algorithm(spec: str) -> str:
+    return SM2PKE_ALG if spec == "EC_SM2" else OAEP_SHA_256
+
+
+def _private(pkcs8: bytes):
+    return serialization.load_der_private_key(pkcs8, password=None)
+
+
+def user_spki(spec: str, pkcs8: bytes) -> bytes:
+    """The user's public key (DER SubjectPublicKeyInfo) derived from their private key:
+    `cryptography` for RSA/EC, `openssl pkey -pubout` for SM2 (which `cryptography` lacks)."""
+    if spec == "EC_SM2":
+        with Scratch() as s:
+            s.write("key.p8", pkcs8)
+            s.run("openssl pkey -inform DER -in key.p8 -pubout -outform DER -out pub.der")
+            return s.read("pub.der")
+    return _private(pkcs8).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def pem_to_der(pem: str) -> bytes:
+    lines = pem.strip().splitlines()
+    assert lines[0] == "-----BEGIN PUBLIC KEY-----" and lines[-1] == "-----END PUBLIC KEY-----", pem
+    return base64.b64decode("".join(lines[1:-1]), validate=True)
+
+
+def sm3(data: bytes) -> bytes:
+    if "sm3" in hashlib.algorithms_available:
+        return hashlib.new("sm3", data).digest()
+    with Scratch() as s:
+        s.write("in.bin", data)
+        s.run("openssl dgst -sm3 -binary -out out.bin in.bin")
+        return s.read("out.bin")
+
+
+def sm2_digest(spki: bytes, message: bytes, uid: bytes = SM2_DEFAULT_ID) -> bytes:
+    """SM3(Z ‖ M), Z = SM3(ENTL ‖ ID ‖ a ‖ b ‖ Gx ‖ Gy ‖ Px ‖ Py) (GB/T 32918.2)."""
+    assert spki[-66:-64] == b"\x00\x04", spki.hex()  # BIT STRING: uncompressed point
+    px, py = spki[-64:-32], spki[-32:]
+    z = sm3((len(uid) * 8).to_bytes(2, "big") + uid
+            + b"".join(v.to_bytes(32, "big") for v in (SM2_A, SM2_B, SM2_GX, SM2_GY)) + px + py)
+    return sm3(z + message)
+
+
+def digest_for(spec: str, alg: str, spki: bytes, message: bytes) -> bytes:
+    """The Digest AsymmetricSign takes: SM3(Z ‖ M) for SM2DSA, SHA-256(M) otherwise."""
+    return sm2_digest(spki, message) if alg == SM2DSA else hashlib.sha256(message).digest()
+
+
+def _rsa_padding(alg: str):
+    if alg == PSS:
+        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    assert alg == PKCS1_SIG, alg
+    return padding.PKCS1v15()
+
+
+def verify_locally(spec: str, pkcs8: bytes, alg: str, message: bytes, signature: bytes) -> None:
+    """Raises unless `signature` is the user's key's valid signature over `message`:
+    `cryptography` for RSA (PSS salt 32 / PKCS#1 v1.5) and ECDSA (DER, prehashed SHA-256);
+    `openssl dgst -sm3 -verify -sigopt distid:1234567812345678` over M for SM2DSA."""
+    if alg == SM2DSA:
+        with Scratch() as s:
+            s.write("key.p8", pkcs8)
+            s.write("msg.bin", message)
+            s.write("sig.der", signature)
+            s.run("openssl pkey -inform DER -in key.p8 -pubout -out pub.pem")
+            res = sh("openssl dgst -sm3 -verify pub.pem -sigopt distid:1234567812345678 -signature sig.der msg.bin",
+                     s.dir, check=False)
+        out = res.stdout.decode(errors="replace")
+        assert res.returncode == 0 and "Verified OK" in out, (
+            f"openssl does not accept the SM2DSA signature {signature.hex()}: {out} {res.stderr!r}")
+        return
+    pub = _private(pkcs8).public_key()
+    digest = hashlib.sha256(message).digest()
+    if spec.startswith("RSA_"):
+        pub.verify(signature, digest, _rsa_padding(alg), utils.Prehashed(hashes.SHA256()))
+    else:
+        assert alg == ECDSA, alg
+        pub.verify(signature, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+
+
+def sign_locally(spec: str, pkcs8: bytes, alg: str, message: bytes) -> bytes:
+    """The user's own signature over `message` (SM2DSA by `openssl dgst -sm3 -sign`)."""
+    if alg == SM2DSA:
+        with Scratch() as s:
+            s.write("key.p8", pkcs8)
+            s.write("msg.bin", message)
+            s.run("openssl dgst -sm3 -sign key.p8 -keyform DER -sigopt distid:1234567812345678"
+                  " -out sig.der msg.bin")
+            return s.read("sig.der")
+    key = _private(pkcs8)
+    digest = hashlib.sha256(message).digest()
+    if spec.startswith("RSA_"):
+        return key.sign(digest, _rsa_padding(alg), utils.Prehashed(hashes.SHA256()))
+    return key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+
+
+def encrypt_locally(spec: str, pkcs8: bytes, plaintext: bytes) -> bytes:
+    """Encryption with the user's public key: RSA-OAEP-SHA-256 (`cryptography`) or SM2
+    (`openssl pkeyutl`, GM/T 0009 DER)."""
+    if spec == "EC_SM2":
+        with Scratch() as s:
+            s.write("pub.der", user_spki(spec, pkcs8))
+            s.write("in.bin", plaintext)
+            s.run("openssl pkeyutl -encrypt -pubin -inkey pub.der -keyform DER -in in.bin -out ct.der")
+            return s.read("ct.der")
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    return _private(pkcs8).public_key().encrypt(plaintext, oaep)
+
+
+def decrypt_locally(spec: str, pkcs8: bytes, ciphertext: bytes) -> bytes:
+    if spec == "EC_SM2":
+        with Scratch() as s:
+            s.write("key.p8", pkcs8)
+            s.write("ct.bin", ciphertext)
+            s.run("openssl pkeyutl -decrypt -inkey key.p8 -keyform DER -in ct.bin -out pt.bin")
+            return s.read("pt.bin")
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    return _private(pkcs8).decrypt(ciphertext, oaep)
+
+
+# --------------------------------------------------------------------------
+# Proof that an imported key works with the user's material
+# --------------------------------------------------------------------------
+
+# Plaintext and context with non-ASCII text; the context's keys are deliberately unsorted.
+PROOF_TEXT = "BYOK ✓ 自带密钥 — bring your own key"
+PROOF_CONTEXT = {"tenant": "acme", "Purpose": "byok-proof", "ключ": "значение ✓", "a": "1"}
+PROOF_MESSAGE = b"keyward BYOK: signed with the user's own private key"
+
+
+class Sealed:
+    """A ciphertext the server made with an imported symmetric key, to be decrypted later."""
+
+    def __init__(self, key_id: str, version_id: str, blob: str, context: dict | None, plaintext: str):
+        self.key_id, self.version_id, self.blob, self.context, self.plaintext = (
+            key_id, version_id, blob, context, plaintext)
+
+    def decrypts(self, drv: Driver) -> None:
+        """Decrypt through the SDK gives back the plaintext, key and version."""
+        dec = drv.decrypt(self.blob, self.context)
+        assert (dec.get("Plaintext"), dec.get("KeyId"), dec.get("KeyVersionId")) == (
+            self.plaintext, self.key_id, self.version_id), dec
+
+
+def prove_symmetric(drv: Driver, key_id: str, spec: str, material: bytes) -> list[Sealed]:
+    """Encrypt/Decrypt through the SDK, with and without an EncryptionContext; every blob is
+    opened here with the user's material (AES-GCM / SM4-GCM, AAD = KeyVersionId ‖ canonical
+    context); and a blob forged here with the user's material opens in the server."""
+    assert len(material) == SYMMETRIC_SIZES[spec]
+    meta = drv.describe(key_id)
+    assert meta["KeyState"] == "Enabled" and meta["KeySpec"] == spec, meta
+    version = meta["PrimaryKeyVersion"]
+    sealed = []
+    for context in (PROOF_CONTEXT, None):
+        text = f"{PROOF_TEXT} [{drv.name} {key_id} {'with' if context else 'no'} context]"
+        enc = drv.encrypt(key_id, text, context)
+        assert (enc.get("KeyId"), enc.get("KeyVersionId")) == (key_id, version), enc
+        blob = enc["CiphertextBlob"]
+        vid, plain = open_blob(spec, material, blob, context)  # InvalidTag: not the user's material
+        assert vid == version, (vid, version)
+        assert plain == text.encode(), plain
+        s = Sealed(key_id, version, blob, context, text)
+        s.decrypts(drv)
+        sealed.append(s)
+    forged_text = f"sealed by the user for {key_id}"
+    forged = seal_blob(spec, material, version, forged_text.encode(), PROOF_CONTEXT)
+    Sealed(key_id, version, forged, PROOF_CONTEXT, forged_text).decrypts(drv)
+    return sealed
+
+
+def prove_asymmetric(drv: Driver, key_id: str, spec: str, pkcs8: bytes, usage: str | None = None,
+                     quick: bool = False) -> None:
+    """GetPublicKey returns the user's public key; SIGN/VERIFY keys: every algorithm's
+    AsymmetricSign verifies locally, and the user's own signature verifies in the server;
+    ENCRYPT/DECRYPT keys: a ciphertext made with the user's public key opens in the server, and
+    the server's AsymmetricEncrypt opens with the user's private key. `quick`: the first
+    algorithm only, and only the server's private-key operation (sign / decrypt)."""
+    meta = drv.describe(key_id)
+    assert meta["KeyState"] == "Enabled" and meta["KeySpec"] == spec, meta
+    if usage is not None:
+        assert meta["KeyUsage"] == usage, meta
+    usage = meta["KeyUsage"]
+    version = meta["PrimaryKeyVersion"]
+    spki = user_spki(spec, pkcs8)
+    pk = drv.get_public_key(key_id, version)
+    assert (pk.get("KeyId"), pk.get("KeyVersionId")) == (key_id, version), pk
+    assert pem_to_der(pk["PublicKey"]) == spki, (
+        f"GetPublicKey is not the user's public key:\n{pk['PublicKey']}\nexpected {_b64(spki)}")
+    if usage == SIGN:
+        for alg in sign_algorithms(spec)[:1 if quick else None]:
+            digest = digest_for(spec, alg, spki, PROOF_MESSAGE)
+            body = drv.sign(key_id, version, alg, digest)
+            assert (body.get("KeyId"), body.get("KeyVersionId")) == (key_id, version), body
+            verify_locally(spec, pkcs8, alg, PROOF_MESSAGE, base64.b64decode(body["Value"]))
+            if quick:
+                continue
+            mine = sign_locally(spec, pkcs8, alg, PROOF_MESSAGE)
+            assert drv.verify(key_id, version, alg, digest, mine)["Value"] is True, (alg, mine.hex())
+    else:
+        assert usage == ENC, meta
+        alg = encrypt_algorithm(spec)
+        plaintext = os.urandom(48)
+        dec = drv.asym_decrypt(key_id, version, alg, encrypt_locally(spec, pkcs8, plaintext))
+        assert (dec.get("KeyId"), dec.get("KeyVersionId")) == (key_id, version), dec
+        assert base64.b64decode(dec["Plaintext"]) == plaintext, dec
+        if quick:
+            return
+        enc = drv.asym_encrypt(key_id, version, alg, plaintext)
+        assert decrypt_locally(spec, pkcs8, base64.b64decode(enc["CiphertextBlob"])) == plaintext
+
+
+def prove(drv: Driver, key_id: str, spec: str, material: bytes, usage: str | None = None,
+          quick: bool = False) -> list[Sealed]:
+    """The imported key works with the user's material (symmetric: raw key; asymmetric:
+    PKCS#8 DER). Returns the ciphertexts made (symmetric keys), for later checks. `quick`
+    (asymmetric keys): the public key and one private-key operation only."""
+    if spec in SYMMETRIC_SIZES:
+        assert usage in (None, ENC), usage
+        return prove_symmetric(drv, key_id, spec, material)
+    prove_asymmetric(drv, key_id, spec, material, usage, quick)
+    return []
+
+
+def assert_unusable(drv: Driver, key_id: str, spec: str, sealed: list[Sealed] = (),
+                    code: str = "Rejected.PendingImport", status: int = 409) -> None:
+    """Every cryptographic use of the key fails with `code`/`status` (e.g. while its material
+    is deleted or expired), also the Decrypt of ciphertexts made earlier."""
+    if spec in SYMMETRIC_SIZES:
+        drv.expect(lambda: drv.encrypt(key_id, PROOF_TEXT, PROOF_CONTEXT), code, status)
+        for s in sealed:
+            drv.expect(lambda: drv.decrypt(s.blob, s.context), code, status)
+        return
+    meta = drv.describe(key_id)
+    version = meta["PrimaryKeyVersion"]
+    drv.expect(lambda: drv.get_public_key(key_id, version), code, status)
+    if meta["KeyUsage"] == SIGN:
+        alg = sign_algorithms(spec)[0]
+        drv.expect(lambda: drv.sign(key_id, version, alg, hashlib.sha256(b"x").digest()), code, status)
+    else:
+        alg = encrypt_algorithm(spec)
+        drv.expect(lambda: drv.asym_decrypt(key_id, version, alg, os.urandom(256)), code, status)

@@ -3,9 +3,14 @@ ImportKeyMaterial and DeleteKeyMaterial with the Tea client (ACS3 and V1 signing
 classic aliyunsdkkms request classes. The key material is generated and wrapped with the
 documented `openssl` pipelines, run literally (byok_support.py), never with keyward code.
 
-Encrypt/Sign do not exist yet, so "the imported key works" is observed through DescribeKey
-(state, MaterialExpireTime) and the binding rule: the same material is accepted again, any
-other material is refused."""
+Every key that receives material is then proven to work with the user's own material
+(byok_support.prove): symmetric keys Encrypt/Decrypt through the same SDK flavour, and every
+CiphertextBlob is opened locally with the material (AES-GCM / SM4-GCM, AAD = KeyVersionId ‖
+canonical EncryptionContext) while a blob sealed locally opens in the server; asymmetric keys
+return the user's public key from GetPublicKey, their signatures verify locally (and the
+user's own signatures verify in the server), and ciphertexts made with the user's public key
+open in AsymmetricDecrypt. Besides that, DescribeKey (state, MaterialExpireTime) and the
+binding rule: the same material is accepted again, any other material is refused."""
 
 from __future__ import annotations
 
@@ -18,12 +23,14 @@ import time
 
 import pytest
 
-from alibabacloud_kms20160120 import models as m
-from Tea.exceptions import TeaException
+pytest.register_assert_rewrite("byok_support")
 
-import byok_support as bs
-from byok_support import DRIVERS, SYMMETRIC_SIZES, make_driver
-from kwhelpers import (
+from alibabacloud_kms20160120 import models as m  # noqa: E402
+from Tea.exceptions import TeaException  # noqa: E402
+
+import byok_support as bs  # noqa: E402
+from byok_support import DRIVERS, ENC, SIGN, SYMMETRIC_SIZES, make_driver, prove  # noqa: E402
+from kwhelpers import (  # noqa: E402
     REQUEST_ID_RE,
     TIME_RE,
     KeywardServer,
@@ -39,7 +46,6 @@ from kwhelpers import (
 OAEP256, OAEP1, PKCS1 = "RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1", "RSAES_PKCS1_V1_5"
 COMPOSITE, SM2PKE, SM2SM4 = "RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD", "SM2PKE", "SM2PKE_SM4_ECB"
 SYM_SPECS = ("Aliyun_AES_256", "Aliyun_AES_128", "Aliyun_SM4")
-ASYM_SPECS = ("RSA_2048", "RSA_3072", "RSA_4096", "EC_P256", "EC_P256K", "EC_SM2")
 
 # Every allowed row of the BYOK table.
 DEFAULT_SYM_ROWS = [("RSA_2048", OAEP256), ("RSA_2048", OAEP1), ("RSA_2048", PKCS1), ("EC_SM2", SM2PKE)]
@@ -81,9 +87,12 @@ def make_driver_from_kms(kms):
     return bs.TeaDriver(None, client=kms)
 
 
-def create_external(kms, spec: str = "Aliyun_AES_256", instance: str | None = None) -> str:
-    meta = kms.create_key(m.CreateKeyRequest(origin="EXTERNAL", key_spec=spec, dkmsinstance_id=instance)).body.key_metadata
+def create_external(kms, spec: str = "Aliyun_AES_256", instance: str | None = None, usage: str | None = None) -> str:
+    meta = kms.create_key(m.CreateKeyRequest(origin="EXTERNAL", key_spec=spec, dkmsinstance_id=instance,
+                                             key_usage=usage)).body.key_metadata
     assert meta.key_state == "PendingImport" and meta.origin == "EXTERNAL"
+    if usage is not None:
+        assert meta.key_usage == usage, meta.to_map()
     return meta.key_id
 
 
@@ -163,14 +172,16 @@ def expect(drv, fn, code: str, status: int = 400, names: str | None = None) -> s
 # ---------------------------------------------------------------------------
 
 
-def _import_row(kms, drv, spec: str, wspec: str, alg: str, instance: str | None) -> None:
-    key_id = create_external(kms, spec, instance)
+def _import_row(kms, drv, spec: str, wspec: str, alg: str, instance: str | None, usage: str | None = None) -> None:
+    key_id = create_external(kms, spec, instance, usage)
     params = drv.gpfi(key_id, wspec, alg)
     check_parameters(params, key_id, wspec)
     material = fresh_material(spec)
     import_ok(drv, key_id, wrap(params, alg, spec, material), params["ImportToken"])
     d = assert_imported(kms, key_id, spec)
     assert d.get("DKMSInstanceId") == instance
+    # The key works, with the user's material, through this SDK flavour.
+    sealed = prove(drv, key_id, spec, material, usage)
 
     # The key is bound to this material: the same material again (same token, new wrapping,
     # now with an expiry) is accepted; other material is refused.
@@ -180,6 +191,12 @@ def _import_row(kms, drv, spec: str, wspec: str, alg: str, instance: str | None)
     other = wrap(params, alg, spec, other_material(spec, material))
     expect(drv, lambda: drv.import_material(key_id, other, params["ImportToken"]), "InvalidKeyMaterial")
     assert_imported(kms, key_id, spec, later)
+    # Still the user's material: the earlier ciphertexts open (symmetric), the public key and
+    # the private-key operation are still the user's (asymmetric).
+    for s in sealed:
+        s.decrypts(drv)
+    if spec not in SYMMETRIC_SIZES:
+        prove(drv, key_id, spec, material, usage, quick=True)
 
 
 @pytest.mark.parametrize("wspec,alg", DEFAULT_SYM_ROWS, ids=[a for _, a in DEFAULT_SYM_ROWS])
@@ -194,10 +211,17 @@ def test_import_instance_symmetric(kms, driver, instance, spec, wspec, alg):
     _import_row(kms, driver, spec, wspec, alg, instance)
 
 
-@pytest.mark.parametrize("spec", ASYM_SPECS)
-def test_import_instance_asymmetric(kms, driver, instance, spec):
+# Every asymmetric spec with every usage it may have (RSA and SM2: both).
+ASYM_USES = [
+    ("RSA_2048", SIGN), ("RSA_2048", ENC), ("RSA_3072", SIGN), ("RSA_3072", ENC), ("RSA_4096", SIGN),
+    ("RSA_4096", ENC), ("EC_P256", SIGN), ("EC_P256K", SIGN), ("EC_SM2", SIGN), ("EC_SM2", ENC),
+]
+
+
+@pytest.mark.parametrize("spec,usage", ASYM_USES, ids=[f"{s}-{'sign' if u == SIGN else 'enc'}" for s, u in ASYM_USES])
+def test_import_instance_asymmetric(kms, driver, instance, spec, usage):
     wspec, alg = asym_row(spec)
-    _import_row(kms, driver, spec, wspec, alg, instance)
+    _import_row(kms, driver, spec, wspec, alg, instance, usage)
 
 
 def test_sm2pke_accepts_raw_c1c3c2_too(kms):
@@ -211,6 +235,7 @@ def test_sm2pke_accepts_raw_c1c3c2_too(kms):
     kms.import_key_material(m.ImportKeyMaterialRequest(
         key_id=key_id, encrypted_key_material=base64.b64encode(raw).decode(), import_token=params["ImportToken"]))
     assert_imported(kms, key_id, "Aliyun_SM4")
+    prove(make_driver_from_kms(kms), key_id, "Aliyun_SM4", material)
 
 
 # ---------------------------------------------------------------------------
@@ -247,6 +272,7 @@ def test_parameters_in_every_key_state(kms, driver):
     p = gpfi()  # PendingImport
     import_ok(driver, key_id, bs.wrap_symmetric(p["PublicKey"], OAEP256, material), p["ImportToken"])
     assert state(kms, key_id) == "Enabled"
+    sealed = prove(driver, key_id, "Aliyun_AES_256", material)
     p = gpfi()  # Enabled
     kms.disable_key(m.DisableKeyRequest(key_id=key_id))
     assert state(kms, key_id) == "Disabled"
@@ -255,10 +281,16 @@ def test_parameters_in_every_key_state(kms, driver):
     later = int(time.time()) + 86400
     import_ok(driver, key_id, bs.wrap_symmetric(p["PublicKey"], OAEP256, material), p["ImportToken"], later)
     assert_imported(kms, key_id, "Aliyun_AES_256", later, key_state="Disabled")
+    bs.assert_unusable(driver, key_id, "Aliyun_AES_256", sealed, "Rejected.Disabled", 409)
+    kms.enable_key(m.EnableKeyRequest(key_id=key_id))
+    for s in sealed:
+        s.decrypts(driver)
+    kms.disable_key(m.DisableKeyRequest(key_id=key_id))
     kms.schedule_key_deletion(m.ScheduleKeyDeletionRequest(key_id=key_id, pending_window_in_days=7))
     assert state(kms, key_id) == "PendingDeletion"
     p = gpfi()  # PendingDeletion
     assert state(kms, key_id) == "PendingDeletion"
+    bs.assert_unusable(driver, key_id, "Aliyun_AES_256", sealed, "Rejected.PendingDeletion", 409)
 
 
 # ---------------------------------------------------------------------------
@@ -266,7 +298,7 @@ def test_parameters_in_every_key_state(kms, driver):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", ["Aliyun_AES_256", "Aliyun_SM4", "RSA_2048", "EC_P256", "EC_SM2"])
+@pytest.mark.parametrize("spec", ["Aliyun_AES_256", "Aliyun_AES_128", "Aliyun_SM4", "RSA_2048", "EC_P256", "EC_SM2"])
 def test_binding_rule_and_delete_material(kms, driver, instance, spec):
     inst = None if spec in SYMMETRIC_SIZES else instance
     wspec, alg = ("EC_SM2", SM2PKE) if spec == "Aliyun_SM4" else (
@@ -278,6 +310,8 @@ def test_binding_rule_and_delete_material(kms, driver, instance, spec):
 
     import_ok(driver, key_id, wrap(p1, alg, spec, a), p1["ImportToken"])
     assert_imported(kms, key_id, spec)
+    # Ciphertexts made now (symmetric keys) must open again after delete + re-import.
+    sealed = prove(driver, key_id, spec, a)
     # The token is reusable (until it expires): the same material again, twice.
     for _ in range(2):
         import_ok(driver, key_id, wrap(p1, alg, spec, a), p1["ImportToken"])
@@ -289,33 +323,43 @@ def test_binding_rule_and_delete_material(kms, driver, instance, spec):
         expect(driver, lambda: driver.import_material(key_id, enc, p["ImportToken"]), "InvalidKeyMaterial")
     assert_imported(kms, key_id, spec)
 
-    # DeleteKeyMaterial: PendingImport; the binding survives it.
+    # DeleteKeyMaterial: PendingImport, the key cannot be used; the binding survives it.
     resp = driver.delete_material(key_id)
     assert set(resp) == {"RequestId"} and REQUEST_ID_RE.match(resp["RequestId"]), resp
     assert_imported(kms, key_id, spec, key_state="PendingImport")
+    bs.assert_unusable(driver, key_id, spec, sealed)
     # Deleting again (nothing left) is harmless.
     driver.delete_material(key_id)
     assert_imported(kms, key_id, spec, key_state="PendingImport")
     enc = wrap(p2, alg, spec, b)
     expect(driver, lambda: driver.import_material(key_id, enc, p2["ImportToken"]), "InvalidKeyMaterial")
     assert state(kms, key_id) == "PendingImport"
-    # Re-import of the same material after deletion, with the first token, with an expiry.
+    # Re-import of the same material after deletion, with the first token, with an expiry:
+    # the ciphertexts made before the deletion decrypt again, and the key still proves.
     later = int(time.time()) + 7 * 86400
     import_ok(driver, key_id, wrap(p1, alg, spec, a), p1["ImportToken"], later)
     assert_imported(kms, key_id, spec, later)
+    for s in sealed:
+        s.decrypts(driver)
+    sealed += prove(driver, key_id, spec, a, quick=True)
     # A re-import may change the expiry, also back to "never" (0).
     even_later = later + 86400
     import_ok(driver, key_id, wrap(p2, alg, spec, a), p2["ImportToken"], even_later)
     assert_imported(kms, key_id, spec, even_later)
     import_ok(driver, key_id, wrap(p2, alg, spec, a), p2["ImportToken"], 0)
     assert_imported(kms, key_id, spec)
+    for s in sealed:
+        s.decrypts(driver)
 
 
 def test_same_material_into_two_keys(kms, instance):
-    """The same material may go into several keys; each stays bound to it."""
+    """The same material may go into several keys; each stays bound to it, each works with it,
+    and their ciphertexts are not interchangeable: a blob of key A whose KeyVersionId is
+    replaced by key B's primary version does not decrypt (the version id is in the AAD)."""
     cases = [
         ("Aliyun_AES_256", None, "RSA_2048", OAEP256),
         ("Aliyun_AES_128", instance, "RSA_2048", PKCS1),
+        ("Aliyun_SM4", None, "EC_SM2", SM2PKE),
         ("EC_P256K", instance, "RSA_2048", COMPOSITE),
         ("EC_SM2", instance, "EC_SM2", SM2SM4),
     ]
@@ -326,11 +370,23 @@ def test_same_material_into_two_keys(kms, instance):
         for key_id in keys:
             p = drv.gpfi(key_id, wspec, alg)
             import_ok(drv, key_id, wrap(p, alg, spec, material), p["ImportToken"])
+        sealed = {}
         for key_id in keys:
             assert_imported(kms, key_id, spec)
+            sealed[key_id] = prove(drv, key_id, spec, material)
             p = drv.gpfi(key_id, wspec, alg)
             enc = wrap(p, alg, spec, other_material(spec, material))
             expect(drv, lambda: drv.import_material(key_id, enc, p["ImportToken"]), "InvalidKeyMaterial")
+        if spec not in SYMMETRIC_SIZES:
+            continue
+        for a, b in (keys, keys[::-1]):
+            b_version = describe(kms, b)["PrimaryKeyVersion"]
+            for s in sealed[a]:
+                assert s.version_id != b_version
+                swapped = bs.with_version(s.blob, b_version)
+                msg = expect(drv, lambda: drv.decrypt(swapped, s.context), "InvalidParameter")
+                assert "CiphertextBlob" in msg, msg
+                s.decrypts(drv)  # the original still opens, as key A
 
 
 # ---------------------------------------------------------------------------
@@ -364,6 +420,7 @@ def test_token_and_public_key_of_different_calls(kms, driver, instance, spec, ws
     import_ok(driver, key_id, enc2, p2["ImportToken"])
     import_ok(driver, key_id, wrap(p1, alg, spec, material), p1["ImportToken"])
     assert_imported(kms, key_id, spec)
+    prove(driver, key_id, spec, material)
 
 
 def test_token_of_another_key(kms, driver):
@@ -381,12 +438,15 @@ def test_token_of_another_key(kms, driver):
     import_ok(driver, x, enc_x, px["ImportToken"])
     import_ok(driver, y, bs.wrap_symmetric(py["PublicKey"], OAEP256, material), py["ImportToken"])
     assert state(kms, x) == state(kms, y) == "Enabled"
+    for key_id in (x, y):
+        prove(driver, key_id, "Aliyun_AES_256", material)
 
 
 def test_forged_tokens(kms, driver):
     key_id = create_external(kms)
     p = driver.gpfi(key_id, "RSA_2048", OAEP256)
-    enc = bs.wrap_symmetric(p["PublicKey"], OAEP256, bs.openssl_rand(32))
+    material = bs.openssl_rand(32)
+    enc = bs.wrap_symmetric(p["PublicKey"], OAEP256, material)
     raw = base64.b64decode(p["ImportToken"])
     flipped = [bytearray(raw) for _ in range(3)]
     for i, pos in enumerate((0, len(raw) // 2, len(raw) - 1)):
@@ -405,6 +465,7 @@ def test_forged_tokens(kms, driver):
     assert state(kms, key_id) == "PendingImport"
     import_ok(driver, key_id, enc, p["ImportToken"])
     assert state(kms, key_id) == "Enabled"
+    prove(driver, key_id, "Aliyun_AES_256", material)
 
 
 # ---------------------------------------------------------------------------
@@ -434,8 +495,10 @@ def test_wrong_material_size(kms, spec, wspec, alg, size):
     expect(drv, lambda: drv.import_material(key_id, enc, p["ImportToken"]), "InvalidKeyMaterial")
     assert state(kms, key_id) == "PendingImport"
     # Nothing was bound: the right size imports.
-    import_ok(drv, key_id, bs.wrap_symmetric(p["PublicKey"], alg, bs.openssl_rand(SYMMETRIC_SIZES[spec])), p["ImportToken"])
+    material = bs.openssl_rand(SYMMETRIC_SIZES[spec])
+    import_ok(drv, key_id, bs.wrap_symmetric(p["PublicKey"], alg, material), p["ImportToken"])
     assert state(kms, key_id) == "Enabled"
+    prove(drv, key_id, spec, material)
 
 
 def test_undecryptable_and_malformed_material(kms, driver):
@@ -458,6 +521,7 @@ def test_undecryptable_and_malformed_material(kms, driver):
     assert state(kms, key_id) == "PendingImport"
     import_ok(driver, key_id, bs.wrap_symmetric(p["PublicKey"], OAEP256, material), p["ImportToken"])
     assert state(kms, key_id) == "Enabled"
+    prove(driver, key_id, "Aliyun_AES_256", material)
 
 
 def _composite_with_raw_body(public_b64: str, body: bytes, pad: bool = True) -> str:
@@ -517,6 +581,7 @@ def test_wrong_asymmetric_material(kms, instance, target, bad):
     # Nothing was bound by the failures.
     import_ok(drv, key_id, bs.wrap_asymmetric(p["PublicKey"], target, good), p["ImportToken"])
     assert state(kms, key_id) == "Enabled"
+    prove(drv, key_id, target, good)
 
 
 def _sm2_sm4_raw(public_b64: str, body_plain: bytes, wrapped_len: int | None = None) -> str:
@@ -553,6 +618,7 @@ def test_wrong_sm2_material(kms, instance, bad):
     assert state(kms, key_id) == "PendingImport"
     import_ok(drv, key_id, bs.wrap_sm2_sm4(p["PublicKey"], d), p["ImportToken"])
     assert state(kms, key_id) == "Enabled"
+    prove(drv, key_id, "EC_SM2", private_key("EC_SM2"))
 
 
 def test_sm2_sm4_with_openssl_asn1_sm2_part(kms, instance):
@@ -576,6 +642,7 @@ def test_sm2_sm4_with_openssl_asn1_sm2_part(kms, instance):
         assert s.read("c.der")[0] == 0x30
     import_ok(drv, key_id, enc, p["ImportToken"])
     assert_imported(kms, key_id, "EC_SM2")
+    prove(drv, key_id, "EC_SM2", private_key("EC_SM2"))
     import_ok(drv, key_id, bs.wrap_sm2_sm4(p["PublicKey"], d), p["ImportToken"])
     other = bs.wrap_sm2_sm4(p["PublicKey"], bs.sm2_scalar(private_key("EC_SM2", 1)))
     expect(drv, lambda: drv.import_material(key_id, other, p["ImportToken"]), "InvalidKeyMaterial")
@@ -602,6 +669,7 @@ def test_expiry_parameter(kms, driver):
     import_ok(driver, key_id, enc, p["ImportToken"], future)
     d = assert_imported(kms, key_id, "Aliyun_AES_256", future)
     assert TIME_RE.match(d["MaterialExpireTime"])
+    prove(driver, key_id, "Aliyun_AES_256", material)
 
 
 def test_import_into_pending_deletion(kms, driver, instance):
@@ -611,7 +679,9 @@ def test_import_into_pending_deletion(kms, driver, instance):
     p = driver.gpfi(key_id, "RSA_2048", OAEP256)
     later = int(time.time()) + 86400
     import_ok(driver, key_id, bs.wrap_symmetric(p["PublicKey"], OAEP256, material), p["ImportToken"], later)
+    sealed = prove(driver, key_id, "Aliyun_AES_256", material)
     kms.schedule_key_deletion(m.ScheduleKeyDeletionRequest(key_id=key_id, pending_window_in_days=7))
+    bs.assert_unusable(driver, key_id, "Aliyun_AES_256", sealed, "Rejected.PendingDeletion", 409)
     before = describe(kms, key_id)
     assert before["KeyState"] == "PendingDeletion" and before["DeleteDate"]
     p2 = driver.gpfi(key_id, "RSA_2048", OAEP256)
@@ -628,8 +698,11 @@ def test_import_into_pending_deletion(kms, driver, instance):
     # Cancelling: no material any more -> PendingImport; the same material comes back.
     kms.cancel_key_deletion(m.CancelKeyDeletionRequest(key_id=key_id))
     assert state(kms, key_id) == "PendingImport"
+    bs.assert_unusable(driver, key_id, "Aliyun_AES_256", sealed)
     import_ok(driver, key_id, bs.wrap_symmetric(p2["PublicKey"], OAEP256, material), p2["ImportToken"])
     assert state(kms, key_id) == "Enabled"
+    for s in sealed:
+        s.decrypts(driver)
 
     # An instance key that never had material, scheduled for deletion.
     k2 = create_external(kms, "EC_P256", instance)
@@ -779,10 +852,17 @@ def test_material_expiry_then_sweeper(sweep_servers):
         setups.append((kms, drv, keys, material))
     assert time.time() < expire - 0.5, "setup too slow for a 4 s expiry"
     delete_dates = {}
-    for kms, _, keys, _ in setups:
-        assert_imported(kms, keys[0][0], "Aliyun_AES_256", expire)
+    # Ciphertexts the user seals locally with the material for each key's version: refused
+    # while the material is expired, accepted again after the re-import.
+    sealed: dict[str, bs.Sealed] = {}
+    for kms, _, keys, material in setups:
+        d0 = assert_imported(kms, keys[0][0], "Aliyun_AES_256", expire)
         d = assert_imported(kms, keys[1][0], "Aliyun_AES_256", expire, key_state="PendingDeletion")
         delete_dates[keys[1][0]] = d["DeleteDate"]
+        for meta in (d0, d):
+            text = f"sealed by the user for {meta['KeyId']}"
+            blob = bs.seal_blob("Aliyun_AES_256", material, meta["PrimaryKeyVersion"], text.encode(), bs.PROOF_CONTEXT)
+            sealed[meta["KeyId"]] = bs.Sealed(meta["KeyId"], meta["PrimaryKeyVersion"], blob, bs.PROOF_CONTEXT, text)
 
     # Watch the slow server's key across the expiry second (no background job runs there).
     kms_s, drv_s, keys_s, mat_s = setups[1]
@@ -806,6 +886,9 @@ def test_material_expiry_then_sweeper(sweep_servers):
     expect_tea_error(lambda: kms_s.disable_key(m.DisableKeyRequest(key_id=key_s)), "Rejected.StateModifiedFailed", 409)
     expect_tea_error(lambda: kms_s.enable_key(m.EnableKeyRequest(key_id=key_s)), "Rejected.StateModifiedFailed", 409)
     assert state(kms_s, key_s) == "PendingImport"
+    # ... and cannot be used: Encrypt and Decrypt are refused as PendingImport.
+    bs.assert_unusable(drv_s, key_s, "Aliyun_AES_256", [sealed[key_s]])
+    bs.assert_unusable(drv_s, keys_s[1][0], "Aliyun_AES_256", [sealed[keys_s[1][0]]], "Rejected.PendingDeletion", 409)
     # A key pending deletion stays PendingDeletion.
     d = describe(kms_s, keys_s[1][0])
     assert d["KeyState"] == "PendingDeletion" and d["DeleteDate"] == delete_dates[keys_s[1][0]], d
@@ -824,6 +907,7 @@ def test_material_expiry_then_sweeper(sweep_servers):
         time.sleep(0.2)
     assert d1["DeleteDate"] == delete_dates[keys_f[1][0]], d1
     assert keys_f[0][0] in _pending_import_keys(kms_f)
+    bs.assert_unusable(drv_f, keys_f[0][0], "Aliyun_AES_256", [sealed[keys_f[0][0]]])
 
     # Either way the binding stays: other material is refused, the same material comes back.
     for kms, drv, keys, material in setups:
@@ -834,6 +918,8 @@ def test_material_expiry_then_sweeper(sweep_servers):
         import_ok(drv, key_id, bs.wrap_symmetric(p["PublicKey"], OAEP256, material), p["ImportToken"])
         assert_imported(kms, key_id, "Aliyun_AES_256")
         assert key_id in _enabled_keys(kms)
+        sealed[key_id].decrypts(drv)
+        prove(drv, key_id, "Aliyun_AES_256", material)
         # Cancelling the deletion of an expired key: PendingImport (its material is gone).
         kms.cancel_key_deletion(m.CancelKeyDeletionRequest(key_id=pending_id))
         assert state(kms, pending_id) == "PendingImport"
@@ -876,6 +962,8 @@ def test_concurrent_first_imports_bind_exactly_one(backend, kms):
     assert all(r == "ok" or r == ("InvalidKeyMaterial", 400) for r in results), results
     assert state(kms, key_id) == "Enabled"
     winner = results.index("ok")
+    # The key works with the winner's material (and only with it: prove opens the blobs locally).
+    prove(jobs[winner][0], key_id, "Aliyun_AES_256", jobs[winner][2])
     for i, (drv, p, material, _) in enumerate(jobs):
         enc = bs.wrap_symmetric(p["PublicKey"], OAEP256, material)
         if i == winner:
@@ -897,10 +985,13 @@ def test_expiry_parameter_not_a_number(backend, kms):
     # KeyId as an ARN works for all three actions.
     p2 = drv.gpfi(key_arn(key_id), "RSA_2048", OAEP256)
     assert p2["KeyId"] == key_id
-    import_ok(drv, key_arn(key_id), bs.wrap_symmetric(p2["PublicKey"], OAEP256, bs.openssl_rand(32)), p2["ImportToken"])
+    material = bs.openssl_rand(32)
+    import_ok(drv, key_arn(key_id), bs.wrap_symmetric(p2["PublicKey"], OAEP256, material), p2["ImportToken"])
     assert state(kms, key_id) == "Enabled"
+    sealed = prove(drv, key_id, "Aliyun_AES_256", material)
     drv.delete_material(key_arn(key_id))
     assert state(kms, key_id) == "PendingImport"
+    bs.assert_unusable(drv, key_id, "Aliyun_AES_256", sealed)
 
 
 # ---------------------------------------------------------------------------
@@ -925,6 +1016,8 @@ def test_ec_pkcs8_without_public_key(kms, instance, spec):
     p = drv.gpfi(key_id, "RSA_2048", COMPOSITE)
     import_ok(drv, key_id, bs.wrap_composite_rsa(p["PublicKey"], nopub), p["ImportToken"])
     assert_imported(kms, key_id, spec)
+    # The server derived the public key: GetPublicKey is the user's, signatures verify.
+    prove(drv, key_id, spec, private_key(spec), SIGN)
     # It is the same key as the full encoding: bound equally.
     import_ok(drv, key_id, bs.wrap_composite_rsa(p["PublicKey"], private_key(spec)), p["ImportToken"])
 
@@ -949,6 +1042,8 @@ def test_inconsistent_pkcs8_cannot_pass_the_binding(kms, instance, spec):
     import_ok(drv, key_id, bs.wrap_composite_rsa(p["PublicKey"], a), p["ImportToken"])
     expect(drv, lambda: drv.import_material(key_id, bs.wrap_composite_rsa(p["PublicKey"], mixed), p["ImportToken"]),
            "InvalidKeyMaterial")
+    # The key is still exactly `a` (public and private part).
+    prove(drv, key_id, spec, a)
     fresh = create_external(kms, spec, instance)
     p2 = drv.gpfi(fresh, "RSA_2048", COMPOSITE)
     expect(drv, lambda: drv.import_material(fresh, bs.wrap_composite_rsa(p2["PublicKey"], mixed), p2["ImportToken"]),
@@ -965,7 +1060,8 @@ def test_expiry_beyond_year_9999(kms, expire):
     drv = make_driver_from_kms(kms)
     key_id = create_external(kms)
     p = drv.gpfi(key_id, "RSA_2048", OAEP256)
-    enc = bs.wrap_symmetric(p["PublicKey"], OAEP256, bs.openssl_rand(32))
+    material = bs.openssl_rand(32)
+    enc = bs.wrap_symmetric(p["PublicKey"], OAEP256, material)
     try:
         drv.import_material(key_id, enc, p["ImportToken"], expire)
     except TeaException as e:
@@ -980,6 +1076,7 @@ def test_expiry_beyond_year_9999(kms, expire):
         f"KeyMaterialExpireUnix={expire} accepted, the key is Enabled, but DescribeKey shows "
         f"MaterialExpireTime={d['MaterialExpireTime']!r}"
     )
+    prove(drv, key_id, "Aliyun_AES_256", material)
 
 
 def test_tokens_material_and_binding_survive_a_restart(keyward_bin, tmp_path):
@@ -1002,6 +1099,8 @@ def test_tokens_material_and_binding_survive_a_restart(keyward_bin, tmp_path):
         d_sm2 = bs.sm2_scalar(private_key("EC_SM2"))
         import_ok(drv, asym, bs.wrap_sm2_sm4(q1["PublicKey"], d_sm2), q1["ImportToken"])
         q2 = drv.gpfi(asym, "EC_SM2", SM2SM4)
+        sealed = prove(drv, sym, "Aliyun_AES_256", a)
+        prove(drv, asym, "EC_SM2", private_key("EC_SM2"))
     finally:
         assert srv.stop() == 0, srv.diagnostics()
 
@@ -1011,6 +1110,11 @@ def test_tokens_material_and_binding_survive_a_restart(keyward_bin, tmp_path):
         drv = make_driver_from_kms(kms)
         assert_imported(kms, sym, "Aliyun_AES_256", later)
         assert_imported(kms, asym, "EC_SM2")
+        # The material is stored: ciphertexts from before the restart open, the keys prove.
+        for s in sealed:
+            s.decrypts(drv)
+        prove(drv, sym, "Aliyun_AES_256", a)
+        prove(drv, asym, "EC_SM2", private_key("EC_SM2"))
         # Tokens from before the restart: other material refused, the same accepted.
         other = bs.wrap_symmetric(p2["PublicKey"], SM2PKE, bs.openssl_rand(32))
         expect(drv, lambda: drv.import_material(sym, other, p2["ImportToken"]), "InvalidKeyMaterial")
@@ -1021,6 +1125,7 @@ def test_tokens_material_and_binding_survive_a_restart(keyward_bin, tmp_path):
         drv.delete_material(asym)
         import_ok(drv, asym, bs.wrap_sm2_sm4(q2["PublicKey"], d_sm2), q2["ImportToken"])
         assert_imported(kms, asym, "EC_SM2")
+        prove(drv, asym, "EC_SM2", private_key("EC_SM2"))
         # The mismatch check still knows the pre-restart tokens.
         p3 = drv.gpfi(sym, "RSA_2048", OAEP256)
         enc3 = bs.wrap_symmetric(p3["PublicKey"], OAEP256, a)
