@@ -38,17 +38,15 @@ const DRY_RUN_ACTIONS: &[&str] = &[
 /// Runs the named action. Unknown names → 404 `InvalidAction.NotFound`.
 pub async fn dispatch(action: &str, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     if DRY_RUN_ACTIONS.contains(&action) && ctx.params.bool("DryRun")?.unwrap_or(false) {
-        let key = ctx.params.opt("KeyId").or_else(|| ctx.params.opt("SourceKeyId"));
-        let blob = match (key, ctx.params.opt("CiphertextBlob")) {
-            (None, Some(_)) => Some(
-                actions::crypto_params::b64(ctx.params, "CiphertextBlob")
-                    .map_err(|_| ApiError::from(keyward_core::Error::InvalidCiphertext))?,
-            ),
-            _ => None,
-        };
-        ctx.kms.dry_run_check(ctx.caller, key, blob.as_deref()).await?;
+        // These actions change nothing, so a dry run performs every check of the real call by
+        // running it, then discards the result.
+        run(action, ctx).await?;
         return Err(ApiError::new(codes::DRY_RUN));
     }
+    run(action, ctx).await
+}
+
+async fn run(action: &str, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     match action {
         "CreateKey" => actions::create_key::handle(ctx).await,
         "DescribeKey" => actions::describe_key::handle(ctx).await,

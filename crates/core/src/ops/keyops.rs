@@ -63,27 +63,6 @@ impl Kms {
         Ok(key)
     }
 
-    /// DryRun: the checks a real call would make on its key (existence, state), without doing
-    /// the operation. `key_ref` names the key, or `blob` does (Decrypt and friends).
-    pub async fn dry_run_check(
-        &self,
-        caller: &crate::Caller,
-        key_ref: Option<&str>,
-        blob: Option<&[u8]>,
-    ) -> Result<(), Error> {
-        let _ = caller;
-        let key_id = match (key_ref, blob) {
-            (Some(r), _) => self.resolve_key(r).await?,
-            (None, Some(b)) => {
-                let parsed = blob::decode(b).map_err(|_| Error::InvalidCiphertext)?;
-                self.key_for_version(parsed.version_id).await?
-            }
-            (None, None) => return Ok(()),
-        };
-        let key = self.loaded_key(&key_id).await?;
-        self.check_usable(&key)
-    }
-
     /// Refuses keys that are not symmetric ENCRYPT/DECRYPT keys.
     pub(crate) fn check_symmetric(key: &LoadedKey) -> Result<(), Error> {
         if key.record.spec.is_symmetric() && key.record.usage == KeyUsage::EncryptDecrypt {

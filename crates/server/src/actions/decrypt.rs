@@ -8,6 +8,7 @@ use crate::error::ApiError;
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let p = ctx.params;
+    p.required("CiphertextBlob")?;
     let blob = b64(p, "CiphertextBlob").map_err(|_| ApiError::from(keyward_core::Error::InvalidCiphertext))?;
     let d = ctx.kms.decrypt(ctx.caller, &blob, p.opt("EncryptionContext")).await?;
     let text = String::from_utf8_lossy(d.plaintext.expose()).into_owned();

@@ -26,6 +26,7 @@ pub(crate) fn target(p: &Params) -> Result<(Vec<u8>, WrappingKeySpec, Asymmetric
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let p = ctx.params;
+    p.required("CiphertextBlob")?;
     let blob = b64(p, "CiphertextBlob").map_err(|_| ApiError::from(keyward_core::Error::InvalidCiphertext))?;
     let (public, spec, algorithm) = target(p)?;
     let t = ExportTarget { public_key_der: &public, spec, algorithm };
