@@ -3,6 +3,7 @@
 //! SDK) and `keyward byok wrap` (offline BYOK wrapping).
 
 mod admin;
+mod bench;
 mod byok;
 mod key;
 mod output;
@@ -80,6 +81,8 @@ enum Command {
         #[command(subcommand)]
         command: key::KeyCommand,
     },
+    /// Load generator: drive a running server with signed requests and report throughput and latency.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -108,6 +111,7 @@ fn main() -> std::process::ExitCode {
             Command::Admin { config, command } => admin::run(&config.overrides(), command).await,
             Command::Key { conn, command } => key::run(conn, command).await,
             Command::Byok(command) => byok::run(command),
+            Command::Bench(args) => bench::run(args).await,
         }
     });
     match result {
