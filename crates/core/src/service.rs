@@ -263,9 +263,11 @@ impl Kms {
     }
 
     /// Loads a key by `KeyId` parameter (id, ARN or alias).
+    /// Reads go through the hot-path cache (fresh within [`crate::cache::TTL`]; writes through
+    /// this node invalidate it at once).
     pub async fn load_key(&self, key_ref: &str) -> Result<KeyRecord, Error> {
         let id = self.resolve_key(key_ref).await?;
-        self.store.get_key(&id).await?.map(|k| self.effective(k)).ok_or(Error::KeyNotFound)
+        Ok(self.effective(self.loaded_key(&id).await?.record.clone()))
     }
 
     /// Read-modify-write of a key under optimistic concurrency: `change` is applied to the

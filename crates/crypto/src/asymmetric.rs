@@ -1152,7 +1152,4 @@ mod tests {
             }
         }
     }
-
-    // ---- timing (not a test of speed; run with --release --ignored --nocapture) ----
-
 }

@@ -3,6 +3,7 @@
 //! seen before). Produces the [`Caller`] every core operation takes.
 
 use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::Mutex;
 
 use keyward_core::{Caller, Kms};
@@ -31,25 +32,39 @@ impl Default for Freshness {
     }
 }
 
-/// Remembers `(AccessKeyId, nonce)` pairs for the skew window (twice over), bounded.
+/// Remembers `(AccessKeyId, nonce)` pairs for the skew window (twice over), bounded. Pairs are
+/// kept as 128-bit keyed hashes (two independent SipHash keys chosen at startup), so an entry
+/// costs a few dozen bytes whatever the nonce length, and a caller cannot aim for collisions.
 pub struct NonceCache {
     inner: Mutex<NonceInner>,
+    hashers: (RandomState, RandomState),
 }
 
 struct NonceInner {
-    seen: HashSet<(String, String)>,
-    order: VecDeque<(i64, (String, String))>,
+    seen: HashSet<u128>,
+    order: VecDeque<(i64, u128)>,
 }
 
 impl Default for NonceCache {
     fn default() -> Self {
-        Self { inner: Mutex::new(NonceInner { seen: HashSet::new(), order: VecDeque::new() }) }
+        Self {
+            inner: Mutex::new(NonceInner { seen: HashSet::new(), order: VecDeque::new() }),
+            hashers: (RandomState::new(), RandomState::new()),
+        }
     }
 }
 
 impl NonceCache {
     /// Records the nonce; `false` if it was already seen within the window.
     pub fn check_and_insert(&self, access_key_id: &str, nonce: &str, now: i64) -> bool {
+        let digest = |b: &RandomState| {
+            let mut h = b.build_hasher();
+            h.write(access_key_id.as_bytes());
+            h.write_u8(0xff);
+            h.write(nonce.as_bytes());
+            h.finish()
+        };
+        let key = (u128::from(digest(&self.hashers.0)) << 64) | u128::from(digest(&self.hashers.1));
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let NonceInner { seen, order } = &mut *g;
         while let Some((t, _)) = order.front() {
@@ -61,8 +76,7 @@ impl NonceCache {
                 break;
             }
         }
-        let key = (access_key_id.to_string(), nonce.to_string());
-        if !seen.insert(key.clone()) {
+        if !seen.insert(key) {
             return false;
         }
         order.push_back((now, key));

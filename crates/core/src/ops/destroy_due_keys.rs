@@ -17,7 +17,9 @@ impl Kms {
                 continue;
             }
             self.invalidate(&id);
-            if self.store.delete_key(&id).await? {
+            let deleted = self.store.delete_key(&id).await?;
+            self.invalidate(&id);
+            if deleted {
                 tracing::info!(key_id = %id, "key destroyed at the end of its deletion window");
                 destroyed.push(id);
             }
