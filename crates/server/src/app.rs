@@ -113,10 +113,10 @@ async fn process(
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    let parts = RequestParts { method: method.as_str(), query, headers: &header_list, body, params: &pairs };
+    let params = Params::new(pairs);
+    let parts = RequestParts { method: method.as_str(), query, headers: &header_list, body, params: params.pairs() };
     let caller = auth::authenticate(&state.kms, &state.nonces, state.freshness, &parts).await?;
 
-    let params = Params::new(pairs.clone());
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let action = header("x-acs-action").or_else(|| params.opt("Action").map(str::to_string)).ok_or_else(|| {
         ApiError::with_message(codes::MISSING_PARAMETER, "The parameter \"Action\" is needed but not provided.")
