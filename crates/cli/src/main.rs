@@ -12,6 +12,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: the request path allocates many small, short-lived buffers; the system allocator
+/// spent about 17 % of an Encrypt request in malloc/free (perf), mimalloc much less.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "keyward",
