@@ -9,9 +9,9 @@ use async_trait::async_trait;
 
 use crate::model::{
     AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin,
-    Tag, UnixTime,
+    SecretRecord, SecretVersionRecord, Tag, UnixTime,
 };
-use crate::store::{NewKey, Store, StoreError};
+use crate::store::{NewKey, NewSecret, Store, StoreError};
 
 #[derive(Default)]
 struct State {
@@ -23,6 +23,9 @@ struct State {
     access_keys: BTreeMap<String, AccessKeyRecord>,
     tokens: BTreeMap<String, ImportTokenRecord>,
     aliases: BTreeMap<String, AliasRecord>,
+    secrets: BTreeMap<String, SecretRecord>,
+    secret_versions: BTreeMap<String, Vec<SecretVersionRecord>>,
+    secret_tags: BTreeMap<String, Vec<Tag>>,
 }
 
 /// In-memory store (tests only).
@@ -356,5 +359,127 @@ impl Store for MemoryStore {
 
     async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
         Ok(self.state().access_keys.remove(access_key_id).is_some())
+    }
+
+    async fn create_secret(&self, new: NewSecret<'_>) -> Result<(), StoreError> {
+        let mut s = self.state();
+        let name = new.secret.secret_name.clone();
+        if s.secrets.contains_key(&name) {
+            return Err(StoreError::AlreadyExists);
+        }
+        if let (Some(q), Some(inst)) = (new.instance_quota, new.secret.instance_id.as_deref()) {
+            let used = s.secrets.values().filter(|x| x.instance_id.as_deref() == Some(inst)).count() as i64;
+            if used + 1 > q {
+                return Err(StoreError::QuotaExceeded);
+            }
+        }
+        s.secrets.insert(name.clone(), new.secret.clone());
+        s.secret_versions.insert(name.clone(), vec![new.version.clone()]);
+        let mut tags = new.tags.to_vec();
+        tags.sort_by(|a, b| a.key.cmp(&b.key));
+        s.secret_tags.insert(name, tags);
+        Ok(())
+    }
+
+    async fn get_secret(&self, secret_name: &str) -> Result<Option<SecretRecord>, StoreError> {
+        Ok(self.state().secrets.get(secret_name).cloned())
+    }
+
+    async fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError> {
+        let mut v: Vec<_> = self.state().secrets.values().cloned().collect();
+        v.sort_by(|a, b| (a.creation_date, &a.secret_name).cmp(&(b.creation_date, &b.secret_name)));
+        Ok(v)
+    }
+
+    async fn update_secret(
+        &self,
+        secret: &SecretRecord,
+        put: &[SecretVersionRecord],
+        delete: &[String],
+    ) -> Result<(), StoreError> {
+        let mut s = self.state();
+        let State { secrets, secret_versions, .. } = &mut *s;
+        let stored = secrets
+            .get_mut(&secret.secret_name)
+            .filter(|x| x.revision == secret.revision)
+            .ok_or(StoreError::Conflict)?;
+        let versions = secret_versions.entry(secret.secret_name.clone()).or_default();
+        versions.retain(|v| !delete.contains(&v.version_id));
+        for p in put {
+            match versions.iter_mut().find(|v| v.version_id == p.version_id) {
+                Some(v) => *v = p.clone(),
+                None => versions.push(p.clone()),
+            }
+        }
+        versions.sort_by_key(|v| v.seq);
+        *stored = secret.clone();
+        stored.revision += 1;
+        Ok(())
+    }
+
+    async fn list_secret_versions(&self, secret_name: &str) -> Result<Vec<SecretVersionRecord>, StoreError> {
+        Ok(self.state().secret_versions.get(secret_name).cloned().unwrap_or_default())
+    }
+
+    async fn delete_secret(&self, secret_name: &str) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        s.secret_versions.remove(secret_name);
+        s.secret_tags.remove(secret_name);
+        Ok(s.secrets.remove(secret_name).is_some())
+    }
+
+    async fn secrets_due_for_deletion(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .state()
+            .secrets
+            .values()
+            .filter(|x| x.planned_delete.is_some_and(|d| d <= now))
+            .map(|x| x.secret_name.clone())
+            .collect())
+    }
+
+    async fn count_instance_secrets(&self, instance_id: &str) -> Result<i64, StoreError> {
+        Ok(self.state().secrets.values().filter(|x| x.instance_id.as_deref() == Some(instance_id)).count() as i64)
+    }
+
+    async fn list_secret_tags(&self, secret_name: &str) -> Result<Vec<Tag>, StoreError> {
+        Ok(self.state().secret_tags.get(secret_name).cloned().unwrap_or_default())
+    }
+
+    async fn put_secret_tags(&self, secret_name: &str, tags: &[Tag], max_tags: usize) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if !s.secrets.contains_key(secret_name) {
+            return Err(StoreError::Conflict);
+        }
+        let mut current = s.secret_tags.get(secret_name).cloned().unwrap_or_default();
+        for t in tags {
+            match current.iter_mut().find(|c| c.key == t.key) {
+                Some(c) => c.value.clone_from(&t.value),
+                None => current.push(t.clone()),
+            }
+        }
+        if current.len() > max_tags {
+            return Err(StoreError::QuotaExceeded);
+        }
+        current.sort_by(|a, b| a.key.cmp(&b.key));
+        s.secret_tags.insert(secret_name.to_string(), current);
+        Ok(())
+    }
+
+    async fn remove_secret_tags(&self, secret_name: &str, tag_keys: &[String]) -> Result<u64, StoreError> {
+        let mut s = self.state();
+        let Some(current) = s.secret_tags.get_mut(secret_name) else { return Ok(0) };
+        let before = current.len();
+        current.retain(|t| !tag_keys.contains(&t.key));
+        Ok((before - current.len()) as u64)
+    }
+
+    async fn list_all_secret_tags(&self) -> Result<Vec<(String, Tag)>, StoreError> {
+        Ok(self
+            .state()
+            .secret_tags
+            .iter()
+            .flat_map(|(k, ts)| ts.iter().map(move |t| (k.clone(), t.clone())))
+            .collect())
     }
 }

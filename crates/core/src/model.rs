@@ -280,3 +280,103 @@ pub struct AccessKeyRecord {
     /// Creation time.
     pub creation_date: UnixTime,
 }
+
+/// Type of a secret (ALIBABA.md §5.5). keyward stores only `Generic` secrets; the managed types
+/// need cloud services it does not have and are refused at creation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretType {
+    /// A user-managed secret.
+    Generic,
+}
+
+impl SecretType {
+    /// The Alibaba name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Generic => "Generic",
+        }
+    }
+
+    /// Parses the Alibaba name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "Generic" => Some(Self::Generic),
+            _ => None,
+        }
+    }
+}
+
+/// How a secret version's data is to be read back (`SecretDataType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretDataType {
+    /// UTF-8 text.
+    Text,
+    /// Base64 text of binary data.
+    Binary,
+}
+
+impl SecretDataType {
+    /// The Alibaba name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Binary => "binary",
+        }
+    }
+
+    /// Parses the Alibaba name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "text" => Some(Self::Text),
+            "binary" => Some(Self::Binary),
+            _ => None,
+        }
+    }
+}
+
+/// A secret's metadata as the store keeps it (the values are in [`SecretVersionRecord`]s).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretRecord {
+    /// Secret name, unique in the region (the primary key).
+    pub secret_name: String,
+    /// Secret type.
+    pub secret_type: SecretType,
+    /// Description, 0–1024 chars.
+    pub description: String,
+    /// Id of the symmetric KMS key that encrypts every version.
+    pub encryption_key_id: String,
+    /// The KMS instance holding the secret; `None` for the default store.
+    pub instance_id: Option<String>,
+    /// Creation time.
+    pub creation_date: UnixTime,
+    /// Last change of metadata or versions.
+    pub update_date: UnixTime,
+    /// When a secret scheduled for deletion is purged; `None` when it is not.
+    pub planned_delete: Option<UnixTime>,
+    /// The secret policy document (`PolicyName` `default`), JSON text.
+    pub policy: String,
+    /// Account id of the creator.
+    pub creator: String,
+    /// Optimistic-concurrency revision; the store bumps it on every update.
+    pub revision: i64,
+}
+
+/// One version of a secret. `ciphertext` is a ciphertext blob (DESIGN.md §3) under the secret's
+/// encryption key, with the encryption context binding it to the secret name and version id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretVersionRecord {
+    /// The secret.
+    pub secret_name: String,
+    /// Version id (user-chosen, ≤ 64 chars), unique within the secret.
+    pub version_id: String,
+    /// Order of creation within the secret (1, 2, …); the oldest version has the lowest.
+    pub seq: i64,
+    /// Creation time.
+    pub creation_date: UnixTime,
+    /// How the data is typed.
+    pub data_type: SecretDataType,
+    /// The encrypted data.
+    pub ciphertext: Vec<u8>,
+    /// Stages held by this version (`ACSCurrent`, `ACSPrevious`, custom), sorted.
+    pub stages: Vec<String>,
+}

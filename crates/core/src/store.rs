@@ -6,7 +6,8 @@
 use async_trait::async_trait;
 
 use crate::model::{
-    AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyVersionRecord, Tag, UnixTime,
+    AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyVersionRecord, SecretRecord,
+    SecretVersionRecord, Tag, UnixTime,
 };
 
 /// Errors a backend reports, by kind (never by driver message).
@@ -39,6 +40,19 @@ pub struct NewKey<'a> {
     pub tags: &'a [Tag],
     /// For instance keys: the instance's key quota, checked in the same transaction
     /// (number of key versions in the instance + 1 must not exceed it).
+    pub instance_quota: Option<i64>,
+}
+
+/// A new secret with its first version and tags, created atomically.
+pub struct NewSecret<'a> {
+    /// The secret.
+    pub secret: &'a SecretRecord,
+    /// Its first version.
+    pub version: &'a SecretVersionRecord,
+    /// Its tags.
+    pub tags: &'a [Tag],
+    /// For instance secrets: the instance's secret quota, checked in the same transaction
+    /// (number of secrets in the instance + 1 must not exceed it).
     pub instance_quota: Option<i64>,
 }
 
@@ -166,4 +180,41 @@ pub trait Store: Send + Sync + 'static {
     async fn set_access_key_enabled(&self, access_key_id: &str, enabled: bool) -> Result<bool, StoreError>;
     /// Deletes an AccessKey. Returns whether it existed.
     async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError>;
+
+    // --- secrets ---
+
+    /// Creates a secret, its first version and tags; `AlreadyExists` if the name is taken (also
+    /// by a secret pending deletion), `QuotaExceeded` when the instance quota is reached.
+    async fn create_secret(&self, new: NewSecret<'_>) -> Result<(), StoreError>;
+    /// Reads a secret.
+    async fn get_secret(&self, secret_name: &str) -> Result<Option<SecretRecord>, StoreError>;
+    /// Every secret, ordered by creation date then name.
+    async fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError>;
+    /// Atomically replaces a secret's metadata (same revision rule as [`Store::update_key`]: the
+    /// stored revision must equal `secret.revision` and becomes `secret.revision + 1`), inserts or
+    /// replaces (by version id) every version in `put`, and deletes the versions named in
+    /// `delete`. `Conflict` on a stale revision or a missing secret.
+    async fn update_secret(
+        &self,
+        secret: &SecretRecord,
+        put: &[SecretVersionRecord],
+        delete: &[String],
+    ) -> Result<(), StoreError>;
+    /// The versions of a secret, by `seq` (oldest first).
+    async fn list_secret_versions(&self, secret_name: &str) -> Result<Vec<SecretVersionRecord>, StoreError>;
+    /// Removes a secret with its versions and tags. Returns whether it existed.
+    async fn delete_secret(&self, secret_name: &str) -> Result<bool, StoreError>;
+    /// Names of secrets whose planned delete time is at or before `now`, by name.
+    async fn secrets_due_for_deletion(&self, now: UnixTime) -> Result<Vec<String>, StoreError>;
+    /// Number of secrets held by an instance.
+    async fn count_instance_secrets(&self, instance_id: &str) -> Result<i64, StoreError>;
+
+    /// The tags of a secret, ordered by tag key.
+    async fn list_secret_tags(&self, secret_name: &str) -> Result<Vec<Tag>, StoreError>;
+    /// Adds or overwrites tags of a secret (same rules as [`Store::put_key_tags`]).
+    async fn put_secret_tags(&self, secret_name: &str, tags: &[Tag], max_tags: usize) -> Result<(), StoreError>;
+    /// Removes the named tags of a secret (absent ones are ignored). Returns how many were removed.
+    async fn remove_secret_tags(&self, secret_name: &str, tag_keys: &[String]) -> Result<u64, StoreError>;
+    /// Every tag of every secret as `(secret_name, tag)`, ordered by secret name then tag key.
+    async fn list_all_secret_tags(&self) -> Result<Vec<(String, Tag)>, StoreError>;
 }
