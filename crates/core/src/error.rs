@@ -75,6 +75,29 @@ pub enum Error {
     /// The resource already exists (admin operations).
     #[error("{0} already exists")]
     AlreadyExists(&'static str),
+    /// No secret with that name or ARN (also: a secret already purged).
+    #[error("the specified secret is not found")]
+    SecretNotFound,
+    /// The secret exists but has no version with that id or stage; the text says which.
+    #[error("the specified secret version is not found: {0}")]
+    SecretVersionNotFound(String),
+    /// The secret is scheduled for deletion (in its recovery window).
+    #[error("the secret is planned to be deleted")]
+    SecretInDeleteWindow,
+    /// RestoreSecret on a secret that is not scheduled for deletion.
+    #[error("the secret is not scheduled for deletion")]
+    SecretNotInDeleteWindow,
+    /// The encryption key of a secret is not usable, so the secret cannot be read or written.
+    #[error("the secret's encryption key {key_id} is {}", .state.as_str())]
+    SecretKeyState {
+        /// The encryption key.
+        key_id: String,
+        /// Its (effective) state.
+        state: KeyState,
+    },
+    /// A request whose parameters contradict each other or the resource (`param mismatch`).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
     /// Our own fault: storage, sealing, key generation. Details are logged, not returned.
     #[error("internal failure: {0}")]
     Internal(String),

@@ -53,6 +53,10 @@ codes! {
     REJECTED_PENDING_IMPORT = 409, "Rejected.PendingImport", "The request was rejected because the key state is PendingImport.";
     REJECTED_ENABLED = 409, "Rejected.Enabled", "The request was rejected because the key state is Enabled.";
     STATE_MODIFIED_FAILED = 409, "Rejected.StateModifiedFailed", "Keystate modified failed.";
+    RESOURCE_NOT_FOUND = 404, "Forbidden.ResourceNotFound", "The resource is not found.";
+    RESOURCE_IN_DELETE_WINDOW = 409, "Rejected.ResourceInDeleteWindow", "The secret is planned to be deleted.";
+    RESOURCE_IN_USE = 409, "Rejected.ResourceInUse", "restore normal secret";
+    INVALID_REQUEST = 400, "Rejected.InvalidRequest", "param mismatch";
     RESOURCE_EXIST = 409, "Rejected.ResourceExist", "The resource already exists.";
     DRY_RUN = 400, "DryRunOperationError", "Request validation has been passed with DryRun flag set.";
     PAYLOAD_TOO_LARGE = 413, "RequestEntityTooLarge", "The request body is too large.";

@@ -110,6 +110,27 @@ impl From<Error> for ApiError {
             Error::AlreadyExists(what) => {
                 Self::with_message(codes::RESOURCE_EXIST, format!("The {what} already exists."))
             }
+            Error::SecretNotFound => Self::new(codes::RESOURCE_NOT_FOUND),
+            Error::SecretVersionNotFound(what) => Self::with_message(
+                codes::RESOURCE_NOT_FOUND,
+                format!("The resource is not found: the secret has no {what}."),
+            ),
+            Error::SecretInDeleteWindow => Self::with_message(
+                codes::RESOURCE_IN_DELETE_WINDOW,
+                "The secret is planned to be deleted; call RestoreSecret to use it again.",
+            ),
+            Error::SecretNotInDeleteWindow => Self::with_message(
+                codes::RESOURCE_IN_USE,
+                "restore normal secret: the secret is not scheduled for deletion.",
+            ),
+            Error::SecretKeyState { key_id, state } => Self::with_message(
+                state_code(state),
+                format!(
+                    "The request was rejected because the secret's encryption key {key_id} is in state {}.",
+                    state.as_str()
+                ),
+            ),
+            Error::InvalidRequest(why) => Self::with_message(codes::INVALID_REQUEST, format!("param mismatch: {why}")),
             Error::Internal(detail) => Self::internal(detail),
         }
     }
@@ -145,6 +166,22 @@ mod tests {
             (Error::AccessKeyNotFound, 404, "InvalidAccessKeyId.NotFound"),
             (Error::AccessKeyDisabled, 403, "Forbidden.AccessKey"),
             (Error::AlreadyExists("x"), 409, "Rejected.ResourceExist"),
+            (Error::SecretNotFound, 404, "Forbidden.ResourceNotFound"),
+            (Error::SecretVersionNotFound("stage X".into()), 404, "Forbidden.ResourceNotFound"),
+            (Error::SecretInDeleteWindow, 409, "Rejected.ResourceInDeleteWindow"),
+            (Error::SecretNotInDeleteWindow, 409, "Rejected.ResourceInUse"),
+            (Error::SecretKeyState { key_id: "k".into(), state: KeyState::Disabled }, 409, "Rejected.Disabled"),
+            (
+                Error::SecretKeyState { key_id: "k".into(), state: KeyState::PendingDeletion },
+                409,
+                "Rejected.PendingDeletion",
+            ),
+            (
+                Error::SecretKeyState { key_id: "k".into(), state: KeyState::PendingImport },
+                409,
+                "Rejected.PendingImport",
+            ),
+            (Error::InvalidRequest("x".into()), 400, "Rejected.InvalidRequest"),
             (Error::Internal("disk on fire".into()), 500, "InternalFailure"),
         ];
         for (e, status, code) in table {

@@ -26,6 +26,7 @@ pub mod list_keys;
 pub mod list_kms_instances;
 pub mod re_encrypt;
 pub mod schedule_key_deletion;
+pub mod secrets;
 pub mod set_deletion_protection;
 pub mod sweep_expired_material;
 pub mod tags;
