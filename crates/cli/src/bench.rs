@@ -9,6 +9,9 @@
 //! (a local server) adds its current and peak RSS (`/proc/PID/status`) to the report and makes
 //! the timed phase wait until the server's CPU use has settled after the setup.
 //!
+//! `--action GetSecretValue --agent-url URL --agent-token T` creates the secret through the
+//! KMS endpoint, then times plain GETs to a `keyward agent` (its cache hits).
+//!
 //! `keyward bench reference-server` (hidden) is a minimal axum endpoint doing Encrypt's AES-GCM
 //! work without auth or storage; `keyward bench --reference` drives it the same way, so KMS
 //! throughput can be read as a ratio to it (`scripts/bench.sh`).
@@ -53,6 +56,8 @@ pub(crate) enum Action {
     GetParametersForImport,
     #[value(name = "ImportKeyMaterial")]
     ImportKeyMaterial,
+    #[value(name = "GetSecretValue")]
+    GetSecretValue,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -78,6 +83,13 @@ pub(crate) struct BenchArgs {
     /// Drive a `keyward bench reference-server` at --endpoint instead (plain POSTs, no signing).
     #[arg(long, conflicts_with = "action")]
     reference: bool,
+    /// With `--action GetSecretValue`: after creating the secret through --endpoint, time plain
+    /// `GET /secretsmanager/get` requests to the `keyward agent` at this URL (cache hits) instead.
+    #[arg(long, requires = "agent_token")]
+    agent_url: Option<String>,
+    /// The agent's SSRF token (sent as `X-KMS-Token`).
+    #[arg(long, env = "KMS_TOKEN", hide_env_values = true)]
+    agent_token: Option<String>,
     /// Concurrent requests (tasks sharing one pooled client).
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
@@ -191,7 +203,17 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
             concurrency: args.concurrency,
         };
         let (name, params) = workload::prepare(&client, &setup).await?;
-        (name.to_string(), Some(spec), Workload::Kms { client, action: name, params })
+        match (&args.agent_url, &args.agent_token) {
+            (Some(url), Some(token)) => {
+                if action != Action::GetSecretValue {
+                    anyhow::bail!("--agent-url drives the agent, which serves GetSecretValue only");
+                }
+                let http = reqwest::Client::builder().timeout(timeout).build()?;
+                let workload = Workload::agent(http, url, token, &params)?;
+                ("Agent GetSecretValue (cache hit)".to_string(), None, workload)
+            }
+            _ => (name.to_string(), Some(spec), Workload::Kms { client, action: name, params }),
+        }
     };
     let settled = match args.server_pid {
         Some(pid) => settle(pid).await,

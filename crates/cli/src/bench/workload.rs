@@ -30,6 +30,8 @@ pub(super) enum Workload {
     Kms { client: Arc<Client>, action: &'static str, params: Vec<Params> },
     /// A plain `POST /encrypt` to the reference server, no signature.
     Reference { http: reqwest::Client, url: String, body: String },
+    /// A plain `GET /secretsmanager/get?secretId=…` to a `keyward agent`, with its SSRF token.
+    Agent { http: reqwest::Client, url: String, token: String },
 }
 
 impl Workload {
@@ -38,6 +40,20 @@ impl Workload {
         match self {
             Self::Kms { client, action, params } => {
                 client.call(action, &params[worker % params.len()]).await.map(drop).map_err(failure)
+            }
+            Self::Agent { http, url, token } => {
+                let transport = |e: reqwest::Error| Failure { code: "Transport".into(), message: e.to_string() };
+                let resp = http.get(url).header("X-KMS-Token", token).send().await.map_err(transport)?;
+                let status = resp.status();
+                let bytes = resp.bytes().await.map_err(transport)?;
+                let json: Value = serde_json::from_slice(&bytes).map_err(|_| Failure {
+                    code: "Decode".into(),
+                    message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                })?;
+                if !status.is_success() || json.get("SecretData").is_none() {
+                    return Err(Failure { code: format!("HTTP{}", status.as_u16()), message: json.to_string() });
+                }
+                Ok(())
             }
             Self::Reference { http, url, body } => {
                 let transport = |e: reqwest::Error| Failure { code: "Transport".into(), message: e.to_string() };
@@ -54,6 +70,23 @@ impl Workload {
                 Ok(())
             }
         }
+    }
+}
+
+impl Workload {
+    /// The agent workload reading the secret the GetSecretValue setup created.
+    pub(super) fn agent(http: reqwest::Client, base: &str, token: &str, params: &[Params]) -> anyhow::Result<Self> {
+        let name = params
+            .first()
+            .and_then(|p| p.iter().find(|(k, _)| *k == "SecretName"))
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| anyhow::anyhow!("the GetSecretValue setup made no secret"))?;
+        let url = format!(
+            "{}/secretsmanager/get?secretId={}",
+            base.trim_end_matches('/'),
+            keyward_protocol::form::pct(&name)
+        );
+        Ok(Self::Agent { http, url, token: token.to_string() })
     }
 }
 
@@ -256,6 +289,21 @@ pub(super) async fn prepare(client: &Arc<Client>, s: &Setup<'_>) -> anyhow::Resu
                 params.push(made.context("setup task")??);
             }
             ("ImportKeyMaterial", params)
+        }
+        Action::GetSecretValue => {
+            if !(1..=30720).contains(&s.payload_bytes) {
+                anyhow::bail!("GetSecretValue: --payload-bytes is the secret's size and must be 1..=30720");
+            }
+            let name = format!("keyward-bench/{}", uuid::Uuid::new_v4().simple());
+            let mut create: Params =
+                vec![("SecretName", name.clone()), ("VersionId", "v1".into()), ("SecretData", text(s.payload_bytes)?)];
+            if let Some(k) = s.key_id {
+                create.push(("EncryptionKeyId", k.to_string()));
+            }
+            client.call("CreateSecret", &create).await.context("setup: CreateSecret")?;
+            let params = vec![("SecretName", name)];
+            client.call("GetSecretValue", &params).await.context("setup: GetSecretValue")?;
+            ("GetSecretValue", one(params))
         }
     })
 }

@@ -1,25 +1,30 @@
-//! ListTagResources: `TagResources.TagResource[]`, 200 rows a page with `NextToken`.
+//! ListTagResources: `TagResources.TagResource[]` of keys or secrets (`ResourceType`), 200 rows a
+//! page with `NextToken`.
 
 use keyward_core::model::Tag;
 use serde_json::{Value, json};
 
-use super::tag_params::{PAGE, repeat, repeat_tags, resource_type};
+use super::tag_params::{Kind, PAGE, repeat, repeat_tags, resource_type};
 use crate::dispatch::Ctx;
 use crate::error::ApiError;
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let p = ctx.params;
-    resource_type(p)?;
+    let kind = resource_type(p)?;
     let ids = repeat(p, "ResourceId");
     let filter = repeat_tags(p);
     let mut ids_resolved = Vec::new();
     for id in &ids {
-        ids_resolved.push(ctx.kms.describe_key(ctx.caller, id).await?.key_id);
+        ids_resolved.push(match kind {
+            Kind::Key => ctx.kms.describe_key(ctx.caller, id).await?.key_id,
+            Kind::Secret => ctx.kms.existing_secret_name(ctx.caller, id).await?,
+        });
     }
-    let rows: Vec<(String, Tag)> = ctx
-        .kms
-        .all_key_tags(ctx.caller)
-        .await?
+    let all = match kind {
+        Kind::Key => ctx.kms.all_key_tags(ctx.caller).await?,
+        Kind::Secret => ctx.kms.all_secret_tags(ctx.caller).await?,
+    };
+    let rows: Vec<(String, Tag)> = all
         .into_iter()
         .filter(|(k, _)| ids_resolved.is_empty() || ids_resolved.contains(k))
         .filter(|(_, t)| {
@@ -36,7 +41,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         .iter()
         .skip(start)
         .take(PAGE)
-        .map(|(k, t)| json!({ "ResourceId": k, "ResourceType": "key", "TagKey": t.key, "TagValue": t.value }))
+        .map(|(k, t)| json!({ "ResourceId": k, "ResourceType": kind.as_str(), "TagKey": t.key, "TagValue": t.value }))
         .collect();
     let next = if start + PAGE < rows.len() { (start + PAGE).to_string() } else { String::new() };
     Ok(json!({ "TagResources": { "TagResource": page }, "NextToken": next }))

@@ -1,7 +1,7 @@
 //! Parameter helpers of the tag actions: TagResource, UntagResource, ListResourceTags (one
 //! resource, JSON parameters) and TagResources, UntagResources, ListTagResources (batch,
-//! repeat-list parameters `ResourceId.N`, `Tag.N.Key`/`Tag.N.Value`, `TagKey.N`). Keys only for
-//! now; secrets join when they exist.
+//! repeat-list parameters `ResourceId.N`, `Tag.N.Key`/`Tag.N.Value`, `TagKey.N`), on keys and
+//! secrets. Certificates are not a keyward resource.
 
 use crate::error::ApiError;
 use keyward_core::model::Tag;
@@ -10,14 +10,48 @@ use keyward_protocol::params::Params;
 /// Rows per ListTagResources page.
 pub(crate) const PAGE: usize = 200;
 
-pub(crate) fn key_only(p: &Params) -> Result<&str, ApiError> {
-    if p.opt("SecretName").is_some() || p.opt("CertificateId").is_some() {
+/// The one resource a TagResource/UntagResource call names.
+pub(crate) enum Resource<'a> {
+    /// `KeyId`: a key id, ARN or alias.
+    Key(&'a str),
+    /// `SecretName`: a secret name or ARN.
+    Secret(&'a str),
+}
+
+/// Which kind of resource a batch call (`ResourceType`) addresses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `key`
+    Key,
+    /// `secret`
+    Secret,
+}
+
+impl Kind {
+    /// The wire name.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Key => "key",
+            Self::Secret => "secret",
+        }
+    }
+}
+
+/// Exactly one of `KeyId`, `SecretName` (`CertificateId` is refused: keyward has no
+/// certificates).
+pub(crate) fn resource(p: &Params) -> Result<Resource<'_>, ApiError> {
+    if p.opt("CertificateId").is_some() {
         return Err(ApiError::with_message(
             keyward_protocol::codes::UNSUPPORTED_OPERATION,
-            "Tags on secrets and certificates are not available yet; tag keys with KeyId.",
+            "keyward has no certificates; tag keys with KeyId or secrets with SecretName.",
         ));
     }
-    Ok(p.required("KeyId")?)
+    match (p.opt("KeyId"), p.opt("SecretName")) {
+        (Some(_), Some(_)) => Err(ApiError::invalid("SecretName", "give exactly one of KeyId and SecretName")),
+        (Some(k), None) => Ok(Resource::Key(k)),
+        (None, Some(s)) => Ok(Resource::Secret(s)),
+        (None, None) => Err(keyward_protocol::params::ParamError::Missing("KeyId".into()).into()),
+    }
 }
 
 /// Values of a repeat list `Name.1`, `Name.2`, … in index order.
@@ -44,13 +78,10 @@ pub(crate) fn repeat_tags(p: &Params) -> Vec<Tag> {
         .collect()
 }
 
-pub(crate) fn resource_type(p: &Params) -> Result<(), ApiError> {
+pub(crate) fn resource_type(p: &Params) -> Result<Kind, ApiError> {
     match p.required("ResourceType")? {
-        t if t.eq_ignore_ascii_case("key") => Ok(()),
-        t if t.eq_ignore_ascii_case("secret") => Err(ApiError::with_message(
-            keyward_protocol::codes::UNSUPPORTED_OPERATION,
-            "Tags on secrets are not available yet.",
-        )),
+        t if t.eq_ignore_ascii_case("key") => Ok(Kind::Key),
+        t if t.eq_ignore_ascii_case("secret") => Ok(Kind::Secret),
         _ => Err(ApiError::invalid("ResourceType", "use key or secret")),
     }
 }

@@ -1,15 +1,16 @@
-//! TagResources: the same tags on up to 50 keys (`ResourceId.N`, `Tag.N.Key`/`Tag.N.Value`).
+//! TagResources: the same tags on up to 50 keys or secrets (`ResourceType`, `ResourceId.N`,
+//! `Tag.N.Key`/`Tag.N.Value`).
 
 use keyward_protocol::params::ParamError;
 use serde_json::{Value, json};
 
-use super::tag_params::{repeat, repeat_tags, resource_type};
+use super::tag_params::{Kind, repeat, repeat_tags, resource_type};
 use crate::dispatch::Ctx;
 use crate::error::ApiError;
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let p = ctx.params;
-    resource_type(p)?;
+    let kind = resource_type(p)?;
     let ids = repeat(p, "ResourceId");
     let tags = repeat_tags(p);
     if ids.is_empty() || ids.len() > 50 {
@@ -19,7 +20,10 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         return Err(ParamError::Missing("Tag.1.Key".into()).into());
     }
     for id in &ids {
-        ctx.kms.tag_key(ctx.caller, id, &tags).await?;
+        match kind {
+            Kind::Key => ctx.kms.tag_key(ctx.caller, id, &tags).await?,
+            Kind::Secret => ctx.kms.tag_secret(ctx.caller, id, &tags).await?,
+        }
     }
     Ok(json!({}))
 }
