@@ -1,10 +1,12 @@
 //! The hot-path cache: keys with their versions' material unsealed and parsed into ready crypto
-//! objects, alias → key and version → key lookups. Encrypt, Decrypt, Sign and friends read only
-//! from here; the store is asked on a miss or when an entry is older than [`TTL`].
+//! objects, alias → key and version → key lookups, and secrets with their versions' ciphertexts
+//! (never their plaintext). Encrypt, Decrypt, Sign, GetSecretValue and friends read only from
+//! here; the store is asked on a miss or when an entry is older than [`TTL`].
 //!
-//! Every write made through this node invalidates the key at once; [`TTL`] bounds how long a
-//! change made by another node (scale-out over PostgreSQL) takes to be seen. Every map is
-//! bounded ([`MAX_KEYS`], [`MAX_LOOKUPS`]); when full, expired entries go first, then everything.
+//! Every write made through this node invalidates the key or secret at once; [`TTL`] bounds how
+//! long a change made by another node (scale-out over PostgreSQL) takes to be seen. Every map is
+//! bounded ([`MAX_KEYS`], [`MAX_SECRETS`], [`MAX_LOOKUPS`]); when full, expired entries go first,
+//! then everything.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -14,12 +16,14 @@ use std::time::{Duration, Instant};
 use keyward_crypto::aead::SymmetricKey;
 use keyward_crypto::asymmetric::AsymmetricKey;
 
-use crate::model::KeyRecord;
+use crate::model::{KeyRecord, SecretRecord, SecretVersionRecord};
 
 /// How long a cached key is trusted without asking the store.
 pub const TTL: Duration = Duration::from_secs(5);
 /// Most keys kept with unsealed material.
 pub const MAX_KEYS: usize = 10_000;
+/// Most secrets kept (metadata and sealed versions).
+pub const MAX_SECRETS: usize = 10_000;
 /// Most alias and version lookups kept.
 pub const MAX_LOOKUPS: usize = 100_000;
 
@@ -59,6 +63,16 @@ impl LoadedKey {
     pub fn primary(&self) -> Option<&LoadedVersion> {
         self.record.primary_version.as_deref().and_then(|p| self.version(p))
     }
+}
+
+/// A secret as GetSecretValue sees it: metadata and every version with its ciphertext blob.
+/// Nothing here is plaintext; opening a version goes through the key cache.
+#[derive(Debug)]
+pub struct LoadedSecret {
+    /// Metadata at load time.
+    pub record: SecretRecord,
+    /// Versions, oldest first.
+    pub versions: Vec<SecretVersionRecord>,
 }
 
 struct Entry<V> {
@@ -120,6 +134,10 @@ pub(crate) struct Caches {
     pub(crate) aliases: TtlMap<String, Option<String>>,
     /// Version id → key id never changes, so it needs no TTL.
     pub(crate) versions: TtlMap<String, String>,
+    /// Secret name → metadata and sealed versions.
+    pub(crate) secrets: TtlMap<String, Arc<LoadedSecret>>,
+    /// The id of the service-managed default key for secrets, once known (it never changes).
+    pub(crate) default_secret_key: std::sync::OnceLock<String>,
 }
 
 impl Caches {
@@ -128,6 +146,8 @@ impl Caches {
             keys: TtlMap::new(Some(TTL), MAX_KEYS),
             aliases: TtlMap::new(Some(TTL), MAX_LOOKUPS),
             versions: TtlMap::new(None, MAX_LOOKUPS),
+            secrets: TtlMap::new(Some(TTL), MAX_SECRETS),
+            default_secret_key: std::sync::OnceLock::new(),
         }
     }
 }

@@ -4,15 +4,15 @@
 //! Entry points (the Alibaba protocol today, Huawei and a console later) translate their requests
 //! into the typed requests of [`ops`] and call [`Kms`]. The store only ever sees sealed secrets.
 //!
-//! - [`model`]: keys, versions, instances, AccessKeys.
+//! - [`model`]: keys, versions, instances, AccessKeys, secrets.
 //! - [`store`]: the [`store::Store`] trait backends implement.
 //! - [`error`]: [`Error`], the one error type every operation returns.
 //! - [`service`]: [`Kms`], the service object, and shared helpers (key resolution, ARNs).
-//! - [`cache`]: the hot-path cache of keys with unsealed material.
+//! - [`cache`]: the hot-path cache of keys with unsealed material and of secrets (sealed).
 //! - [`clock`]: the injectable clock.
 //! - [`memory`]: an in-memory store for unit tests.
 //! - [`access_keys`]: AccessKey administration and the authentication lookup (cached).
-//! - [`ops`]: one file per API operation.
+//! - [`ops`]: one file per API operation (secrets: `ops/secrets.rs` and the `*secret*` files).
 //! - [`wrapping_pool`]: pre-generated RSA wrapping keys for GetParametersForImport.
 
 pub mod access_keys;

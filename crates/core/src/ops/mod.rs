@@ -6,10 +6,13 @@ pub mod asymmetric;
 pub mod cancel_key_deletion;
 pub mod create_instance;
 pub mod create_key;
+pub mod create_secret;
 pub mod decrypt;
 pub mod delete_key_material;
+pub mod delete_secret;
 pub mod describe_key;
 pub mod describe_regions;
+pub mod describe_secret;
 pub mod destroy_due_keys;
 pub mod disable_key;
 pub mod enable_key;
@@ -19,18 +22,27 @@ pub mod generate_data_key;
 pub mod get_kms_instance;
 pub mod get_kms_instance_quota_infos;
 pub mod get_parameters_for_import;
+pub mod get_random_password;
+pub mod get_secret_value;
 pub mod import_key_material;
 pub mod key_versions;
 pub mod keyops;
 pub mod list_keys;
 pub mod list_kms_instances;
+pub mod list_secret_version_ids;
+pub mod list_secrets;
+pub mod put_secret_value;
 pub mod re_encrypt;
+pub mod rotate_secret;
 pub mod schedule_key_deletion;
+pub mod secret_policy;
 pub mod secrets;
 pub mod set_deletion_protection;
 pub mod sweep_expired_material;
 pub mod tags;
 pub mod update_key_description;
+pub mod update_secret;
+pub mod update_secret_version_stage;
 
 /// A page request: `number` ≥ 1, `size` within the action's limits (checked by the caller).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,3 +74,6 @@ impl<T> Paged<T> {
 
 #[cfg(test)]
 pub(crate) mod testkit;
+
+#[cfg(test)]
+mod secrets_tests;
