@@ -3,6 +3,7 @@
 //! SDK) and `keyward byok wrap` (offline BYOK wrapping).
 
 mod admin;
+mod agent;
 mod bench;
 mod byok;
 mod key;
@@ -86,6 +87,8 @@ enum Command {
         #[command(subcommand)]
         command: key::KeyCommand,
     },
+    /// Run the local secrets agent on 127.0.0.1 (Alibaba KMS Agent interface).
+    Agent(agent::AgentArgs),
     /// Load generator: drive a running server with signed requests and report throughput and latency.
     Bench(bench::BenchArgs),
 }
@@ -117,6 +120,7 @@ fn main() -> std::process::ExitCode {
             Command::Key { conn, command } => key::run(conn, command).await,
             Command::Byok(command) => byok::run(command),
             Command::Bench(args) => bench::run(args).await,
+            Command::Agent(args) => agent::run(args).await,
         }
     });
     match result {
