@@ -397,6 +397,10 @@ impl Store for MemoryStore {
         put: &[SecretVersionRecord],
         delete: &[String],
     ) -> Result<(), StoreError> {
+        // Another secret's version means the caller's view is wrong, as in `add_key_version`.
+        if put.iter().any(|p| p.secret_name != secret.secret_name) {
+            return Err(StoreError::Conflict);
+        }
         let mut s = self.state();
         let State { secrets, secret_versions, .. } = &mut *s;
         let stored = secrets
@@ -475,11 +479,6 @@ impl Store for MemoryStore {
     }
 
     async fn list_all_secret_tags(&self) -> Result<Vec<(String, Tag)>, StoreError> {
-        Ok(self
-            .state()
-            .secret_tags
-            .iter()
-            .flat_map(|(k, ts)| ts.iter().map(move |t| (k.clone(), t.clone())))
-            .collect())
+        Ok(self.state().secret_tags.iter().flat_map(|(k, ts)| ts.iter().map(move |t| (k.clone(), t.clone()))).collect())
     }
 }

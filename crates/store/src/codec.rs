@@ -4,10 +4,12 @@
 //! are generic over the driver's row type, so a record is decoded the same way everywhere.
 //! Enums are stored as their `as_str()` text: text that no longer parses is reported as
 //! [`StoreError::Corrupt`], as is a column whose value cannot be decoded to its Rust type.
+//! A secret version's stages are stored as a JSON array of strings, in the order given.
 
 use keyward_core::model::{
     AccessKeyRecord, AliasRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord,
-    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, SecretDataType, SecretRecord,
+    SecretType, SecretVersionRecord, Tag,
 };
 use keyward_core::store::StoreError;
 use sqlx::error::ErrorKind;
@@ -210,6 +212,94 @@ where
     })
 }
 
+/// Decodes a row of `secrets`.
+pub(crate) fn secret_from_row<'r, R>(row: &'r R) -> Result<SecretRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let secret_type: String = col(row, "secret_type")?;
+    Ok(SecretRecord {
+        secret_name: col(row, "secret_name")?,
+        secret_type: parse_enum("secret type", &secret_type, SecretType::parse)?,
+        description: col(row, "description")?,
+        encryption_key_id: col(row, "encryption_key_id")?,
+        instance_id: col(row, "instance_id")?,
+        creation_date: col(row, "creation_date")?,
+        update_date: col(row, "update_date")?,
+        planned_delete: col(row, "planned_delete")?,
+        policy: col(row, "policy")?,
+        creator: col(row, "creator")?,
+        revision: col(row, "revision")?,
+    })
+}
+
+/// Decodes a row of `secret_versions`.
+pub(crate) fn secret_version_from_row<'r, R>(row: &'r R) -> Result<SecretVersionRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let data_type: String = col(row, "data_type")?;
+    let stages: String = col(row, "stages")?;
+    Ok(SecretVersionRecord {
+        secret_name: col(row, "secret_name")?,
+        version_id: col(row, "version_id")?,
+        seq: col(row, "seq")?,
+        creation_date: col(row, "creation_date")?,
+        data_type: parse_enum("secret data type", &data_type, SecretDataType::parse)?,
+        ciphertext: col(row, "ciphertext")?,
+        stages: decode_stages(&stages)?,
+    })
+}
+
+/// Decodes a row of `secret_tags` with its secret name.
+pub(crate) fn secret_tag_from_row<'r, R>(row: &'r R) -> Result<(String, Tag), StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok((col(row, "secret_name")?, tag_from_row(row)?))
+}
+
+/// The stored form of a secret version's stages: a JSON array of strings, in the order given.
+pub(crate) fn encode_stages(stages: &[String]) -> String {
+    // Serializing a slice of strings cannot fail.
+    serde_json::to_string(stages).unwrap_or_else(|_| String::from("[]"))
+}
+
+/// Parses the stored form of a secret version's stages, or reports the row as corrupt.
+fn decode_stages(text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("secret version stages: {e}")))
+}
+
+/// Checks that a new secret's first version belongs to it (as [`check_version_owner`] for keys).
+pub(crate) fn check_secret_version_owner(
+    secret: &SecretRecord,
+    version: &SecretVersionRecord,
+) -> Result<(), StoreError> {
+    if version.secret_name == secret.secret_name {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "version {} names secret {}, not the new secret {}",
+            version.version_id, version.secret_name, secret.secret_name
+        )))
+    }
+}
+
+/// Checks that the versions put into an existing secret belong to it: another secret's version
+/// is a [`StoreError::Conflict`] (the caller's view of the secret is wrong), as for keys.
+pub(crate) fn check_put_versions_owner(secret: &SecretRecord, put: &[SecretVersionRecord]) -> Result<(), StoreError> {
+    if put.iter().all(|v| v.secret_name == secret.secret_name) { Ok(()) } else { Err(StoreError::Conflict) }
+}
+
 /// Checks that a new key's first version belongs to it.
 pub(crate) fn check_version_owner(key: &KeyRecord, version: Option<&KeyVersionRecord>) -> Result<(), StoreError> {
     match version {
@@ -237,7 +327,7 @@ pub(crate) fn alias_within_quota(count: i64, quota: i64) -> bool {
     count < quota
 }
 
-/// Whether creating one more key version keeps `count` within `quota`.
+/// Whether creating one more key version (or secret) keeps `count` within `quota`.
 pub(crate) fn within_quota(count: i64, quota: i64) -> bool {
     count.saturating_add(1) <= quota
 }

@@ -11,7 +11,14 @@
 //! concurrency), the rotation sweep query, the owner of a version id, tag upserts with their limit, tag removal and the
 //! all-tags listing, and aliases (round trips, the order of `AlreadyExists` / `QuotaExceeded` /
 //! `Conflict`, the global alias quota, also under concurrency, repointing, byte-ordered
-//! listings, cascade with their key). Every refused write is checked to have written nothing.
+//! listings, cascade with their key), and secrets: round trips of every field (both data types,
+//! a 30720-byte ciphertext, stages in order, Chinese and `/+=.@-` in case-sensitive names),
+//! `AlreadyExists` on a taken name (also one pending deletion), the instance secret quota (also
+//! under concurrency), `update_secret` (revision rule, versions put by id and deleted, `Conflict`
+//! on a stale revision, a missing secret or another secret's version), versions by seq, lists by
+//! creation then name, cascading deletes, the deletion sweep query, the per-instance count, and
+//! secret tags (upserts with their limit, also under concurrency, removal, the all-tags listing,
+//! kept apart from key tags). Every refused write is checked to have written nothing.
 //!
 //! Checks panic on failure, like assertions in a test. Every id a run creates carries a fresh
 //! random prefix and list results are filtered by it, so the suite can run again and again
@@ -19,9 +26,10 @@
 
 use keyward_core::model::{
     AccessKeyRecord, AliasRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord,
-    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, Tag,
+    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, SecretDataType, SecretRecord,
+    SecretType, SecretVersionRecord, Tag,
 };
-use keyward_core::store::{NewKey, Store, StoreError};
+use keyward_core::store::{NewKey, NewSecret, Store, StoreError};
 
 /// Ids unique to one run of the suite.
 struct Ids {
@@ -91,6 +99,23 @@ pub async fn run_all(store: &dyn Store) {
     check!(update_and_delete_alias);
     check!(list_aliases_ordered_by_name_in_byte_order);
     check!(aliases_deleted_with_their_key);
+    check!(secret_round_trip_all_fields);
+    check!(secret_round_trip_optional_fields_absent);
+    check!(create_secret_duplicate_is_already_exists);
+    check!(update_secret_replaces_metadata_and_versions);
+    check!(update_secret_conflicts_change_nothing);
+    check!(list_secret_versions_ordered_by_seq);
+    check!(delete_secret_cascades);
+    check!(secrets_due_for_deletion_selects_due_secrets_by_name);
+    check!(count_instance_secrets_counts_per_instance);
+    check!(secret_quota_enforced_and_nothing_written_on_failure);
+    check!(secret_quota_holds_under_concurrent_creation);
+    check!(list_secrets_ordered_by_creation_then_name);
+    check!(put_secret_tags_upserts_within_the_limit);
+    check!(put_secret_tags_on_missing_secret_conflicts);
+    check!(put_secret_tags_limit_holds_under_concurrency);
+    check!(remove_secret_tags_counts_removed);
+    check!(list_all_secret_tags_ordered_by_name_then_tag);
     eprintln!("conformance[{backend}]: all checks passed");
 }
 
@@ -1758,4 +1783,735 @@ async fn aliases_deleted_with_their_key(store: &dyn Store, ids: &Ids) {
     assert_eq!(get_alias(store, &b.alias_name).await, None, "deleted with the key");
     assert!(store.delete_key(&k1).await.expect("delete_key"));
     assert_eq!(get_alias(store, &a1.alias_name).await, None, "deleted with the key");
+}
+
+// --- secrets ---
+
+/// A secret with every optional field absent.
+fn minimal_secret(secret_name: &str) -> SecretRecord {
+    SecretRecord {
+        secret_name: secret_name.to_owned(),
+        secret_type: SecretType::Generic,
+        description: String::new(),
+        encryption_key_id: "00000000-0000-4000-8000-0000000000aa".to_owned(),
+        instance_id: None,
+        creation_date: 1_700_000_000,
+        update_date: 1_700_000_000,
+        planned_delete: None,
+        policy: "{}".to_owned(),
+        creator: "1234567890".to_owned(),
+        revision: 0,
+    }
+}
+
+/// A secret with every optional field present.
+fn full_secret(secret_name: &str, instance_id: &str) -> SecretRecord {
+    SecretRecord {
+        secret_name: secret_name.to_owned(),
+        secret_type: SecretType::Generic,
+        description: format!("凭据 ✓ \"quoted\" 'single' \\ {}", "d".repeat(1000)),
+        encryption_key_id: "key-shh5f4b8a2c1e0d9g7h6".to_owned(),
+        instance_id: Some(instance_id.to_owned()),
+        creation_date: 1_700_000_001,
+        update_date: 1_700_000_002,
+        planned_delete: Some(1_700_604_802),
+        policy: r#"{"Version":"1","Statement":[{"Effect":"Allow","Principal":{"RAM":["acs:ram::1:*"]},"Action":["kms:*"],"Resource":["*"],"Condition":{"StringEquals":{"x":"值 \"q\""}}}]}"#.to_owned(),
+        creator: "acs:ram::1234567890:user/alice".to_owned(),
+        revision: 7,
+    }
+}
+
+/// Version `n` of a secret (`seq` = `n`), holding `stages`.
+fn secret_version(
+    secret_name: &str,
+    n: i64,
+    data_type: SecretDataType,
+    ciphertext: Vec<u8>,
+    stages: &[&str],
+) -> SecretVersionRecord {
+    SecretVersionRecord {
+        secret_name: secret_name.to_owned(),
+        version_id: format!("v{n}"),
+        seq: n,
+        creation_date: 1_700_000_000 + n,
+        data_type,
+        ciphertext,
+        stages: stages.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+/// A text version `n` holding `stages`, with a small ciphertext.
+fn text_version(secret_name: &str, n: i64, stages: &[&str]) -> SecretVersionRecord {
+    secret_version(secret_name, n, SecretDataType::Text, vec![n as u8; 40], stages)
+}
+
+/// A 30720-byte ciphertext holding every byte value (the largest secret value, sealed).
+fn large_ciphertext() -> Vec<u8> {
+    (0..30_720u32).map(|i| (i.wrapping_mul(7) % 256) as u8).collect()
+}
+
+/// Creates a secret with its first version, tags and quota.
+async fn create_s(
+    store: &dyn Store,
+    secret: &SecretRecord,
+    version: &SecretVersionRecord,
+    tags: &[Tag],
+    instance_quota: Option<i64>,
+) -> Result<(), StoreError> {
+    store.create_secret(NewSecret { secret, version, tags, instance_quota }).await
+}
+
+/// Creates a secret with a first text version `v1` (ACSCurrent) and no tags or quota; panics on
+/// failure. Returns the version.
+async fn create_s_plain(store: &dyn Store, secret: &SecretRecord) -> SecretVersionRecord {
+    let v = text_version(&secret.secret_name, 1, &["ACSCurrent"]);
+    create_s(store, secret, &v, &[], None).await.expect("create_secret");
+    v
+}
+
+async fn get_s(store: &dyn Store, secret_name: &str) -> Option<SecretRecord> {
+    store.get_secret(secret_name).await.expect("get_secret")
+}
+
+async fn s_versions(store: &dyn Store, secret_name: &str) -> Vec<SecretVersionRecord> {
+    store.list_secret_versions(secret_name).await.expect("list_secret_versions")
+}
+
+async fn s_tags(store: &dyn Store, secret_name: &str) -> Vec<Tag> {
+    store.list_secret_tags(secret_name).await.expect("list_secret_tags")
+}
+
+/// Asserts that `secret`, its versions and its tags are stored exactly as given.
+async fn assert_secret_stored(
+    store: &dyn Store,
+    secret: &SecretRecord,
+    versions: &[SecretVersionRecord],
+    tags: &[Tag],
+    what: &str,
+) {
+    assert_eq!(get_s(store, &secret.secret_name).await.as_ref(), Some(secret), "{what}: secret unchanged");
+    assert_eq!(s_versions(store, &secret.secret_name).await, versions, "{what}: versions unchanged");
+    assert_eq!(s_tags(store, &secret.secret_name).await, tags, "{what}: tags unchanged");
+}
+
+/// Asserts that nothing of `secret_name` is stored.
+async fn assert_secret_absent(store: &dyn Store, secret_name: &str, what: &str) {
+    assert_eq!(get_s(store, secret_name).await, None, "{what}: no secret");
+    assert!(s_versions(store, secret_name).await.is_empty(), "{what}: no versions");
+    assert!(s_tags(store, secret_name).await.is_empty(), "{what}: no tags");
+}
+
+async fn secret_round_trip_all_fields(store: &dyn Store, ids: &Ids) {
+    let inst = ids.id("srt-instance");
+    // Chinese characters and every punctuation a secret name may hold.
+    let secret = full_secret(&ids.id("srt-数据库/prod+key=1.a@b-c"), &inst);
+    let v = secret_version(
+        &secret.secret_name,
+        1,
+        SecretDataType::Binary,
+        large_ciphertext(),
+        &["ACSCurrent", "ACSPrevious", "自定义-stage \"q\" \\"],
+    );
+    let tags = [tag("env", "prod"), tag("owner", "李雷"), tag("empty", "")];
+    create_s(store, &secret, &v, &tags, None).await.expect("create_secret");
+
+    assert_eq!(get_s(store, &secret.secret_name).await, Some(secret.clone()), "every field round-trips");
+    let stored = s_versions(store, &secret.secret_name).await;
+    assert_eq!(stored, vec![v.clone()], "version round-trips");
+    assert_eq!(stored[0].ciphertext.len(), 30_720, "the whole ciphertext");
+    assert_eq!(
+        s_tags(store, &secret.secret_name).await,
+        vec![tag("empty", ""), tag("env", "prod"), tag("owner", "李雷")]
+    );
+    assert_eq!(store.count_instance_secrets(&inst).await.expect("count"), 1);
+    let listed = store.list_secrets().await.expect("list_secrets");
+    assert!(listed.contains(&secret), "list_secrets returns complete records");
+}
+
+async fn secret_round_trip_optional_fields_absent(store: &dyn Store, ids: &Ids) {
+    let secret = minimal_secret(&ids.id("srt-minimal"));
+    // Text data, no stages, an empty ciphertext (present, not absent).
+    let v = secret_version(&secret.secret_name, 1, SecretDataType::Text, Vec::new(), &[]);
+    create_s(store, &secret, &v, &[], None).await.expect("create_secret");
+    assert_eq!(get_s(store, &secret.secret_name).await, Some(secret.clone()), "None fields stay None");
+    assert_eq!(s_versions(store, &secret.secret_name).await, vec![v], "empty stages and ciphertext");
+    assert!(s_tags(store, &secret.secret_name).await.is_empty());
+    assert_secret_absent(store, &ids.id("srt-never-created"), "unknown secret").await;
+
+    // Names are case-sensitive: another case is another secret.
+    let upper = secret.secret_name.to_uppercase();
+    assert_eq!(get_s(store, &upper).await, None, "lookup is case-sensitive");
+    let other = SecretRecord { description: "upper".to_owned(), ..minimal_secret(&upper) };
+    let other_v = secret_version(&upper, 1, SecretDataType::Binary, vec![1, 2, 3], &["ACSCurrent"]);
+    create_s(store, &other, &other_v, &[tag("case", "upper")], None).await.expect("a name in another case");
+    assert_eq!(get_s(store, &upper).await, Some(other));
+    assert_eq!(get_s(store, &secret.secret_name).await, Some(secret.clone()), "the original is untouched");
+    assert!(s_tags(store, &secret.secret_name).await.is_empty(), "tags do not mix across cases");
+    assert!(store.delete_secret(&upper).await.expect("delete_secret"));
+    assert_eq!(get_s(store, &secret.secret_name).await, Some(secret), "deleting one case keeps the other");
+}
+
+async fn create_secret_duplicate_is_already_exists(store: &dyn Store, ids: &Ids) {
+    let inst = instance(&ids.id("sdup-instance"), 0, 1_700_000_000);
+    let secret =
+        SecretRecord { instance_id: Some(inst.instance_id.clone()), ..minimal_secret(&ids.id("sdup-密钥/a")) };
+    let v1 = text_version(&secret.secret_name, 1, &["ACSCurrent"]);
+    create_s(store, &secret, &v1, &[tag("a", "1")], Some(5)).await.expect("create_secret");
+    let stored_tags = [tag("a", "1")];
+
+    let other = SecretRecord { description: "second".to_owned(), revision: 3, ..secret.clone() };
+    let v2 = text_version(&secret.secret_name, 2, &["ACSCurrent"]);
+    let err = create_s(store, &other, &v2, &[tag("b", "2")], None).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate name: {err:?}");
+    // Also when the instance is full: the name is reported first.
+    let err = create_s(store, &other, &v2, &[tag("b", "2")], Some(1)).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate name in a full instance: {err:?}");
+    assert_secret_stored(store, &secret, std::slice::from_ref(&v1), &stored_tags, "duplicate").await;
+    assert_eq!(store.count_instance_secrets(&inst.instance_id).await.expect("count"), 1);
+
+    // A secret pending deletion keeps its name.
+    let pending = SecretRecord { planned_delete: Some(1_700_000_500), update_date: 1_700_000_100, ..secret.clone() };
+    store.update_secret(&pending, &[], &[]).await.expect("schedule deletion");
+    let pending = SecretRecord { revision: secret.revision + 1, ..pending };
+    let err = create_s(store, &other, &v2, &[], None).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "name of a secret pending deletion: {err:?}");
+    assert_secret_stored(store, &pending, &[v1], &stored_tags, "pending deletion").await;
+}
+
+async fn update_secret_replaces_metadata_and_versions(store: &dyn Store, ids: &Ids) {
+    let inst = ids.id("supd-instance");
+    let original = minimal_secret(&ids.id("supd"));
+    let v1 = create_s_plain(store, &original).await;
+    let tags = [tag("t", "v")];
+    store.put_secret_tags(&original.secret_name, &tags, 10).await.expect("put_secret_tags");
+
+    // None -> Some for every optional field; a new current version, the old one demoted.
+    let changed = SecretRecord { revision: original.revision, ..full_secret(&original.secret_name, &inst) };
+    let v2 = secret_version(&original.secret_name, 2, SecretDataType::Binary, large_ciphertext(), &["ACSCurrent"]);
+    let v1_prev = SecretVersionRecord { stages: vec!["ACSPrevious".to_owned()], ..v1.clone() };
+    store.update_secret(&changed, &[v2.clone(), v1_prev.clone()], &[]).await.expect("update_secret");
+    let stored = get_s(store, &original.secret_name).await.expect("secret exists");
+    assert_eq!(stored, SecretRecord { revision: original.revision + 1, ..changed.clone() }, "replaced, bumped");
+    assert_eq!(s_versions(store, &original.secret_name).await, vec![v1_prev.clone(), v2.clone()], "by seq");
+    assert_eq!(s_tags(store, &original.secret_name).await, tags, "tags untouched");
+    assert_eq!(store.count_instance_secrets(&inst).await.expect("count"), 1, "moved into the instance");
+
+    // Metadata only: the versions stay.
+    let meta_only = SecretRecord { description: "只改描述".to_owned(), ..stored };
+    store.update_secret(&meta_only, &[], &[]).await.expect("update_secret");
+    let stored = get_s(store, &original.secret_name).await.expect("secret exists");
+    assert_eq!(stored, SecretRecord { revision: original.revision + 2, ..meta_only });
+    assert_eq!(s_versions(store, &original.secret_name).await, vec![v1_prev.clone(), v2.clone()]);
+
+    // Some -> None again; v1 deleted, v3 added, v2 replaced in place (every field but the id),
+    // an unknown version id to delete is ignored.
+    let back = SecretRecord { revision: stored.revision, ..original.clone() };
+    let v3 = text_version(&original.secret_name, 3, &["ACSCurrent", "custom"]);
+    let v2_new = SecretVersionRecord {
+        seq: 5,
+        creation_date: 42,
+        data_type: SecretDataType::Text,
+        ciphertext: vec![0xee; 3],
+        stages: vec!["ACSPrevious".to_owned()],
+        ..v2.clone()
+    };
+    let delete = ["v1".to_owned(), "v-never".to_owned()];
+    store.update_secret(&back, &[v3.clone(), v2_new.clone()], &delete).await.expect("update_secret");
+    let stored = get_s(store, &original.secret_name).await.expect("secret exists");
+    assert_eq!(stored, SecretRecord { revision: original.revision + 3, ..original.clone() });
+    assert_eq!(s_versions(store, &original.secret_name).await, vec![v3.clone(), v2_new.clone()], "by seq");
+    assert_eq!(store.count_instance_secrets(&inst).await.expect("count"), 0, "moved out of the instance");
+
+    // A version both deleted and put ends up as put; deleting every version leaves none.
+    let v3_again = SecretVersionRecord { stages: vec!["ACSCurrent".to_owned()], ..v3.clone() };
+    store.update_secret(&stored, std::slice::from_ref(&v3_again), &["v3".to_owned()]).await.expect("update_secret");
+    assert_eq!(s_versions(store, &original.secret_name).await, vec![v3_again, v2_new]);
+    let stored = get_s(store, &original.secret_name).await.expect("secret exists");
+    store.update_secret(&stored, &[], &["v2".to_owned(), "v3".to_owned()]).await.expect("update_secret");
+    assert!(s_versions(store, &original.secret_name).await.is_empty(), "every version deleted");
+    assert_eq!(get_s(store, &original.secret_name).await.expect("secret exists").revision, original.revision + 5);
+}
+
+async fn update_secret_conflicts_change_nothing(store: &dyn Store, ids: &Ids) {
+    let secret = minimal_secret(&ids.id("supc"));
+    let v1 = create_s_plain(store, &secret).await;
+    let other = minimal_secret(&ids.id("supc-other"));
+    let other_v1 = create_s_plain(store, &other).await;
+    let first = SecretRecord { description: "first writer".to_owned(), ..secret.clone() };
+    store.update_secret(&first, &[], &[]).await.expect("first writer wins");
+    let current = get_s(store, &secret.secret_name).await.expect("secret exists");
+    assert_eq!(current, SecretRecord { revision: secret.revision + 1, ..first });
+    let current_versions = vec![v1.clone()];
+
+    let v2 = text_version(&secret.secret_name, 2, &["ACSCurrent"]);
+    let v1_prev = SecretVersionRecord { stages: vec!["ACSPrevious".to_owned()], ..v1.clone() };
+    let lost = |base: &SecretRecord| SecretRecord { description: "must not stick".to_owned(), ..base.clone() };
+
+    // A stale revision and a revision from the future: nothing written, not even the versions.
+    let err = store.update_secret(&lost(&secret), &[v2.clone(), v1_prev.clone()], &["v1".to_owned()]).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "stale revision: {err:?}");
+    assert_secret_stored(store, &current, &current_versions, &[], "stale revision").await;
+    let ahead = SecretRecord { revision: current.revision + 5, ..lost(&current) };
+    let err = store.update_secret(&ahead, std::slice::from_ref(&v2), &["v1".to_owned()]).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "future revision: {err:?}");
+    assert_secret_stored(store, &current, &current_versions, &[], "future revision").await;
+
+    // A version naming another secret: neither secret gets it.
+    let foreign = text_version(&other.secret_name, 2, &["ACSCurrent"]);
+    let err = store.update_secret(&lost(&current), &[v2.clone(), foreign], &[]).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "version of another secret: {err:?}");
+    assert_secret_stored(store, &current, &current_versions, &[], "version of another secret").await;
+    assert_secret_stored(store, &other, &[other_v1], &[], "the other secret").await;
+
+    // A secret that never existed, and a deleted one: nothing is created or resurrected.
+    let never = minimal_secret(&ids.id("supc-never"));
+    let never_v = text_version(&never.secret_name, 1, &["ACSCurrent"]);
+    let err = store.update_secret(&never, std::slice::from_ref(&never_v), &[]).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "unknown secret: {err:?}");
+    assert_secret_absent(store, &never.secret_name, "unknown secret").await;
+    let gone = minimal_secret(&ids.id("supc-deleted"));
+    create_s_plain(store, &gone).await;
+    assert!(store.delete_secret(&gone.secret_name).await.expect("delete_secret"));
+    let gone_v = text_version(&gone.secret_name, 2, &["ACSCurrent"]);
+    let err = store.update_secret(&gone, &[gone_v], &[]).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "deleted secret: {err:?}");
+    assert_secret_absent(store, &gone.secret_name, "deleted secret").await;
+
+    // With the current revision it succeeds.
+    store.update_secret(&lost(&current), &[v2.clone(), v1_prev.clone()], &[]).await.expect("current revision");
+    let expected = SecretRecord { revision: current.revision + 1, ..lost(&current) };
+    assert_secret_stored(store, &expected, &[v1_prev, v2], &[], "after a successful update").await;
+}
+
+async fn list_secret_versions_ordered_by_seq(store: &dyn Store, ids: &Ids) {
+    let secret = minimal_secret(&ids.id("sseq"));
+    // Version ids whose byte order and creation dates disagree with their seq.
+    let with = |version_id: &str, seq: i64, creation_date: i64| SecretVersionRecord {
+        version_id: version_id.to_owned(),
+        seq,
+        creation_date,
+        ..text_version(&secret.secret_name, seq, &[])
+    };
+    let first = with("zz-first", 1, 300);
+    create_s(store, &secret, &first, &[], None).await.expect("create_secret");
+    let (b, c, d) = (with("aa-fourth", 4, 100), with("mm-second", 2, 200), with("ZZ-third", 3, 400));
+    let current = get_s(store, &secret.secret_name).await.expect("secret exists");
+    store.update_secret(&current, &[b.clone(), c.clone()], &[]).await.expect("update_secret");
+    let current = get_s(store, &secret.secret_name).await.expect("secret exists");
+    store.update_secret(&current, std::slice::from_ref(&d), &[]).await.expect("update_secret");
+    assert_eq!(s_versions(store, &secret.secret_name).await, vec![first.clone(), c.clone(), d.clone(), b.clone()]);
+    // Versions of another secret with the same version ids are kept apart.
+    let other = minimal_secret(&ids.id("sseq-other"));
+    let other_first = SecretVersionRecord { secret_name: other.secret_name.clone(), seq: 9, ..first.clone() };
+    create_s(store, &other, &other_first, &[], None).await.expect("create_secret");
+    assert_eq!(s_versions(store, &other.secret_name).await, vec![other_first]);
+    assert_eq!(s_versions(store, &secret.secret_name).await, vec![first, c, d, b]);
+    assert!(s_versions(store, &ids.id("sseq-none")).await.is_empty(), "unknown secret");
+}
+
+async fn delete_secret_cascades(store: &dyn Store, ids: &Ids) {
+    let inst = ids.id("sdel-instance");
+    let secret = SecretRecord { instance_id: Some(inst.clone()), ..minimal_secret(&ids.id("sdel-名")) };
+    let v1 = text_version(&secret.secret_name, 1, &["ACSPrevious"]);
+    create_s(store, &secret, &v1, &[tag("a", "1"), tag("b", "2")], None).await.expect("create_secret");
+    let v2 = text_version(&secret.secret_name, 2, &["ACSCurrent"]);
+    store.update_secret(&secret, &[v2], &[]).await.expect("update_secret");
+    // A key with the same id keeps its tags.
+    let key = minimal_key(&secret.secret_name);
+    create(store, &key, None, &[tag("a", "key")], None).await.expect("create_key");
+    assert_eq!(store.count_instance_secrets(&inst).await.expect("count"), 1);
+
+    assert!(store.delete_secret(&secret.secret_name).await.expect("delete_secret"), "existed");
+    assert_secret_absent(store, &secret.secret_name, "deleted").await;
+    assert!(
+        !store.list_all_secret_tags().await.expect("all tags").iter().any(|(n, _)| *n == secret.secret_name),
+        "no tag left"
+    );
+    assert_eq!(store.count_instance_secrets(&inst).await.expect("count"), 0);
+    assert!(!store.delete_secret(&secret.secret_name).await.expect("delete_secret"), "already gone");
+    assert!(!store.delete_secret(&ids.id("sdel-never")).await.expect("delete_secret"), "never existed");
+    assert_eq!(get(store, &key.key_id).await, Some(key.clone()), "the key is another record");
+    assert_eq!(store.list_key_tags(&key.key_id).await.expect("tags"), [tag("a", "key")]);
+
+    // The name can be reused, and nothing of the old secret comes back.
+    let v9 = text_version(&secret.secret_name, 9, &["ACSCurrent"]);
+    create_s(store, &secret, &v9, &[tag("c", "3")], None).await.expect("re-create");
+    assert_secret_stored(store, &secret, &[v9], &[tag("c", "3")], "re-created").await;
+    assert!(store.delete_key(&key.key_id).await.expect("delete_key"));
+    assert_eq!(get_s(store, &secret.secret_name).await, Some(secret), "deleting the key keeps the secret");
+}
+
+async fn secrets_due_for_deletion_selects_due_secrets_by_name(store: &dyn Store, ids: &Ids) {
+    let now = 1_800_000_000;
+    // Created out of name order: the result is ordered by name.
+    let cases = [
+        ("sdue-d-past", Some(now - 86_400), true),
+        ("sdue-b-now", Some(now), true),
+        ("sdue-C-upper", Some(now - 1), true),
+        ("sdue-c-future", Some(now + 1), false),
+        ("sdue-a-none", None, false),
+    ];
+    let (mut secrets, mut expected) = (Vec::new(), Vec::new());
+    for (name, planned_delete, due) in cases {
+        let secret = SecretRecord { planned_delete, ..minimal_secret(&ids.id(name)) };
+        create_s_plain(store, &secret).await;
+        if due {
+            expected.push(secret.secret_name.clone());
+        }
+        secrets.push(secret);
+    }
+    expected.sort();
+    let prefix = ids.id("sdue-");
+    let listed = |at: i64| {
+        let prefix = &prefix;
+        async move {
+            let all = store.secrets_due_for_deletion(at).await.expect("secrets_due_for_deletion");
+            assert!(all.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()), "ordered by name: {all:?}");
+            all.into_iter().filter(|n| n.starts_with(prefix)).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(now).await, expected);
+    assert_eq!(listed(now - 2).await, [ids.id("sdue-d-past")], "earlier: only the long due");
+
+    // Restoring drops a secret, scheduling one makes it due.
+    let restored = SecretRecord { planned_delete: None, ..secrets[0].clone() };
+    store.update_secret(&restored, &[], &[]).await.expect("restore");
+    let scheduled = SecretRecord { planned_delete: Some(now - 5), ..secrets[4].clone() };
+    store.update_secret(&scheduled, &[], &[]).await.expect("schedule");
+    assert_eq!(listed(now).await, [ids.id("sdue-C-upper"), ids.id("sdue-a-none"), ids.id("sdue-b-now")]);
+    // Deleted secrets are no longer due.
+    assert!(store.delete_secret(&secrets[1].secret_name).await.expect("delete_secret"));
+    assert_eq!(listed(now).await, [ids.id("sdue-C-upper"), ids.id("sdue-a-none")]);
+}
+
+async fn count_instance_secrets_counts_per_instance(store: &dyn Store, ids: &Ids) {
+    let (a, b) = (ids.id("scount-a"), ids.id("scount-b"));
+    for (i, inst) in [&a, &a, &a, &b].into_iter().enumerate() {
+        let secret =
+            SecretRecord { instance_id: Some(inst.clone()), ..minimal_secret(&ids.id(&format!("scount-{i}"))) };
+        create_s_plain(store, &secret).await;
+    }
+    // A default secret (no instance) counts nowhere; versions do not count, secrets do.
+    create_s_plain(store, &minimal_secret(&ids.id("scount-default"))).await;
+    let first = get_s(store, &ids.id("scount-0")).await.expect("secret exists");
+    let more = [2, 3].map(|n| text_version(&first.secret_name, n, &[]));
+    store.update_secret(&first, &more, &[]).await.expect("update_secret");
+
+    assert_eq!(store.count_instance_secrets(&a).await.expect("count"), 3);
+    assert_eq!(store.count_instance_secrets(&b).await.expect("count"), 1);
+    assert_eq!(store.count_instance_secrets(&ids.id("scount-none")).await.expect("count"), 0);
+    assert!(store.delete_secret(&first.secret_name).await.expect("delete_secret"));
+    assert_eq!(store.count_instance_secrets(&a).await.expect("count"), 2);
+    // A key of the instance is not a secret.
+    let key = KeyRecord { instance_id: Some(b.clone()), ..minimal_key(&ids.id("scount-key")) };
+    create_plain(store, &key).await;
+    assert_eq!(store.count_instance_secrets(&b).await.expect("count"), 1);
+}
+
+async fn secret_quota_enforced_and_nothing_written_on_failure(store: &dyn Store, ids: &Ids) {
+    let inst = InstanceRecord { secret_quota: 2, ..instance(&ids.id("squota"), 1, 1_700_000_000) };
+    store.create_instance(&inst).await.expect("create_instance");
+    let q = Some(inst.secret_quota);
+    let count = || async { store.count_instance_secrets(&inst.instance_id).await.expect("count") };
+    let secret_in =
+        |name: &str| SecretRecord { instance_id: Some(inst.instance_id.clone()), ..minimal_secret(&ids.id(name)) };
+    let first_version = |s: &SecretRecord| text_version(&s.secret_name, 1, &["ACSCurrent"]);
+
+    let s1 = secret_in("squota-1");
+    create_s(store, &s1, &first_version(&s1), &[], q).await.expect("1 of 2");
+    let s2 = secret_in("squota-2");
+    create_s(store, &s2, &first_version(&s2), &[tag("t", "v")], q).await.expect("2 of 2");
+    assert_eq!(count().await, 2);
+    // Keys of the instance do not take secret units.
+    let key = KeyRecord { instance_id: Some(inst.instance_id.clone()), ..minimal_key(&ids.id("squota-key")) };
+    create(store, &key, None, &[], None).await.expect("create_key");
+
+    // Full: refused, nothing written.
+    let s3 = secret_in("squota-3");
+    let err = create_s(store, &s3, &first_version(&s3), &[tag("t", "v")], q).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "over quota: {err:?}");
+    for (quota, what) in [(0, "zero quota"), (-1, "negative quota"), (1, "quota below the count")] {
+        let err = create_s(store, &s3, &first_version(&s3), &[], Some(quota)).await;
+        assert!(matches!(err, Err(StoreError::QuotaExceeded)), "{what}: {err:?}");
+    }
+    assert_secret_absent(store, &s3.secret_name, "refused secret").await;
+    assert_eq!(count().await, 2);
+
+    // Deleting a secret frees its unit; a larger quota admits more; no quota means no check.
+    assert!(store.delete_secret(&s2.secret_name).await.expect("delete_secret"));
+    create_s(store, &s3, &first_version(&s3), &[], q).await.expect("freed unit");
+    let s4 = secret_in("squota-4");
+    let err = create_s(store, &s4, &first_version(&s4), &[], q).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "full again: {err:?}");
+    create_s(store, &s4, &first_version(&s4), &[], Some(3)).await.expect("larger quota");
+    let s5 = secret_in("squota-5");
+    create_s(store, &s5, &first_version(&s5), &[], None).await.expect("unchecked");
+    assert_eq!(count().await, 4);
+    // A secret scheduled for deletion still takes its unit.
+    let current = get_s(store, &s1.secret_name).await.expect("secret exists");
+    store.update_secret(&SecretRecord { planned_delete: Some(1), ..current }, &[], &[]).await.expect("schedule");
+    let s6 = secret_in("squota-6");
+    let err = create_s(store, &s6, &first_version(&s6), &[], Some(4)).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "pending deletion still counts: {err:?}");
+    // The quota concerns instance secrets only: a default secret is never refused.
+    let default_secret = minimal_secret(&ids.id("squota-default"));
+    let v = first_version(&default_secret);
+    create_s(store, &default_secret, &v, &[], Some(0)).await.expect("default secret, no quota");
+    assert_secret_stored(store, &default_secret, &[v], &[], "default secret").await;
+}
+
+async fn secret_quota_holds_under_concurrent_creation(store: &dyn Store, ids: &Ids) {
+    let inst = InstanceRecord { secret_quota: 3, ..instance(&ids.id("srace"), 1, 1_700_000_000) };
+    store.create_instance(&inst).await.expect("create_instance");
+    let secrets: Vec<(SecretRecord, SecretVersionRecord)> = (0..8)
+        .map(|i| {
+            let secret = SecretRecord {
+                instance_id: Some(inst.instance_id.clone()),
+                ..minimal_secret(&ids.id(&format!("srace-{i}")))
+            };
+            let v = text_version(&secret.secret_name, 1, &["ACSCurrent"]);
+            (secret, v)
+        })
+        .collect();
+    let q = Some(inst.secret_quota);
+    let attempt = |i: usize| create_s(store, &secrets[i].0, &secrets[i].1, &[], q);
+    let results =
+        tokio::join!(attempt(0), attempt(1), attempt(2), attempt(3), attempt(4), attempt(5), attempt(6), attempt(7));
+    let results = [results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7];
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results.iter().filter(|r| matches!(r, Err(StoreError::QuotaExceeded))).count();
+    assert_eq!((ok, refused), (3, 5), "exactly the quota succeeds: {results:?}");
+    assert_eq!(store.count_instance_secrets(&inst.instance_id).await.expect("count"), 3);
+    for ((secret, v), result) in secrets.iter().zip(&results) {
+        let expected: &[SecretVersionRecord] = if result.is_ok() { std::slice::from_ref(v) } else { &[] };
+        assert_eq!(s_versions(store, &secret.secret_name).await, expected, "{}", secret.secret_name);
+    }
+
+    // One name created by several at once: exactly one wins.
+    let contested: Vec<SecretRecord> = (0..4)
+        .map(|i| SecretRecord { description: format!("writer {i}"), ..minimal_secret(&ids.id("srace-contested")) })
+        .collect();
+    let v = text_version(&contested[0].secret_name, 1, &["ACSCurrent"]);
+    let attempt = |i: usize| create_s(store, &contested[i], &v, &[], None);
+    let results = tokio::join!(attempt(0), attempt(1), attempt(2), attempt(3));
+    let results = [results.0, results.1, results.2, results.3];
+    let ok: Vec<usize> = (0..4).filter(|&i| results[i].is_ok()).collect();
+    let taken = results.iter().filter(|r| matches!(r, Err(StoreError::AlreadyExists))).count();
+    assert_eq!((ok.len(), taken), (1, 3), "one winner: {results:?}");
+    assert_secret_stored(store, &contested[ok[0]], &[v], &[], "the winner's").await;
+}
+
+async fn list_secrets_ordered_by_creation_then_name(store: &dyn Store, ids: &Ids) {
+    // Inserted out of order; equal creation dates are ordered by name, in byte order.
+    let specs = [("sorder-b", 200), ("sorder-z", 100), ("sorder-a", 200), ("sorder-C", 200), ("sorder-c", 100)];
+    for (name, created) in specs {
+        let secret = SecretRecord { creation_date: created, ..minimal_secret(&ids.id(name)) };
+        create_s_plain(store, &secret).await;
+    }
+    let listed: Vec<(i64, String)> = store
+        .list_secrets()
+        .await
+        .expect("list_secrets")
+        .into_iter()
+        .filter(|s| s.secret_name.starts_with(&ids.id("sorder-")))
+        .map(|s| (s.creation_date, s.secret_name))
+        .collect();
+    let expected: Vec<(i64, String)> =
+        [(100, "sorder-c"), (100, "sorder-z"), (200, "sorder-C"), (200, "sorder-a"), (200, "sorder-b")]
+            .into_iter()
+            .map(|(t, n)| (t, ids.id(n)))
+            .collect();
+    assert_eq!(listed, expected);
+
+    // The whole list is sorted, whatever else the database holds.
+    let all = store.list_secrets().await.expect("list_secrets");
+    assert!(
+        all.windows(2)
+            .all(|w| (w[0].creation_date, w[0].secret_name.as_bytes())
+                <= (w[1].creation_date, w[1].secret_name.as_bytes())),
+        "list_secrets ordered by creation date then name"
+    );
+}
+
+async fn put_secret_tags_upserts_within_the_limit(store: &dyn Store, ids: &Ids) {
+    let secret = minimal_secret(&ids.id("sptag"));
+    let v = text_version(&secret.secret_name, 1, &["ACSCurrent"]);
+    create_s(store, &secret, &v, &[tag("a", "1"), tag("b", "2")], None).await.expect("create_secret");
+    let other = minimal_secret(&ids.id("sptag-other"));
+    let other_v = text_version(&other.secret_name, 1, &["ACSCurrent"]);
+    create_s(store, &other, &other_v, &[tag("a", "other")], None).await.expect("create_secret");
+    let name = secret.secret_name.as_str();
+
+    // New tags are added, existing ones overwritten; the result is sorted by tag key.
+    store.put_secret_tags(name, &[tag("c", "3"), tag("a", "10")], 3).await.expect("put_secret_tags");
+    let three = vec![tag("a", "10"), tag("b", "2"), tag("c", "3")];
+    assert_eq!(s_tags(store, name).await, three);
+
+    // Over the limit: refused, and nothing is written (not even the overwrites).
+    let err = store.put_secret_tags(name, &[tag("d", "4")], 3).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "over the limit: {err:?}");
+    let err = store.put_secret_tags(name, &[tag("a", "11"), tag("Z", "0"), tag("d", "4")], 4).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "over the limit: {err:?}");
+    assert_eq!(s_tags(store, name).await, three, "nothing written");
+
+    // Overwrites alone never add: allowed at the limit. An empty value is a value.
+    store.put_secret_tags(name, &[tag("a", "12"), tag("b", "")], 3).await.expect("overwrite at the limit");
+    assert_eq!(s_tags(store, name).await, [tag("a", "12"), tag("b", ""), tag("c", "3")]);
+
+    // A tag key repeated in one call counts once and keeps the last value; byte order.
+    store.put_secret_tags(name, &[tag("d", "4"), tag("Z", "z"), tag("d", "5")], 5).await.expect("exactly at 5");
+    let five = vec![tag("Z", "z"), tag("a", "12"), tag("b", ""), tag("c", "3"), tag("d", "5")];
+    assert_eq!(s_tags(store, name).await, five);
+
+    // No tags: nothing changes, unless the secret is already over a (lowered) limit.
+    store.put_secret_tags(name, &[], 5).await.expect("no tags");
+    let err = store.put_secret_tags(name, &[], 4).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "already over a lowered limit: {err:?}");
+    assert_eq!(s_tags(store, name).await, five);
+
+    // A secret without tags and a zero limit.
+    let bare = minimal_secret(&ids.id("sptag-bare"));
+    create_s_plain(store, &bare).await;
+    store.put_secret_tags(&bare.secret_name, &[], 0).await.expect("nothing to add");
+    let err = store.put_secret_tags(&bare.secret_name, &[tag("x", "1")], 0).await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "zero limit: {err:?}");
+    assert!(s_tags(store, &bare.secret_name).await.is_empty());
+
+    // Other secrets' tags, the secret itself and its versions are untouched.
+    assert_eq!(s_tags(store, &other.secret_name).await, [tag("a", "other")]);
+    assert_eq!(s_versions(store, name).await, [v]);
+    assert_eq!(get_s(store, name).await, Some(secret.clone()), "tags do not bump the revision");
+}
+
+async fn put_secret_tags_on_missing_secret_conflicts(store: &dyn Store, ids: &Ids) {
+    let never = ids.id("sptagc-never");
+    let err = store.put_secret_tags(&never, &[tag("a", "1")], 10).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "unknown secret: {err:?}");
+    let err = store.put_secret_tags(&never, &[], 10).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "unknown secret, no tags: {err:?}");
+    assert_secret_absent(store, &never, "no orphan tags").await;
+    // A key of that id does not make it a secret.
+    create_plain(store, &minimal_key(&never)).await;
+    let err = store.put_secret_tags(&never, &[tag("a", "1")], 10).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "a key, not a secret: {err:?}");
+    assert!(store.list_key_tags(&never).await.expect("tags").is_empty(), "the key gets no tag");
+
+    let secret = minimal_secret(&ids.id("sptagc-deleted"));
+    let v = text_version(&secret.secret_name, 1, &["ACSCurrent"]);
+    create_s(store, &secret, &v, &[tag("old", "1")], None).await.expect("create_secret");
+    assert!(store.delete_secret(&secret.secret_name).await.expect("delete_secret"));
+    let err = store.put_secret_tags(&secret.secret_name, &[tag("a", "1")], 10).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "deleted secret: {err:?}");
+    assert_secret_absent(store, &secret.secret_name, "must not resurrect").await;
+    create_s_plain(store, &secret).await;
+    assert!(s_tags(store, &secret.secret_name).await.is_empty(), "no tag comes back");
+}
+
+async fn put_secret_tags_limit_holds_under_concurrency(store: &dyn Store, ids: &Ids) {
+    let secret = minimal_secret(&ids.id("sptagrace"));
+    let v = text_version(&secret.secret_name, 1, &["ACSCurrent"]);
+    create_s(store, &secret, &v, &[tag("base", "0")], None).await.expect("create_secret");
+    // Disjoint tags, two per call: only the limit check orders the calls.
+    let tags: Vec<[Tag; 2]> = (0..8).map(|i| [tag(&format!("t{i}a"), "v"), tag(&format!("t{i}b"), "v")]).collect();
+    let attempt = |i: usize| store.put_secret_tags(&secret.secret_name, &tags[i], 5);
+    let results =
+        tokio::join!(attempt(0), attempt(1), attempt(2), attempt(3), attempt(4), attempt(5), attempt(6), attempt(7));
+    let results = [results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7];
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results.iter().filter(|r| matches!(r, Err(StoreError::QuotaExceeded))).count();
+    assert_eq!((ok, refused), (2, 6), "exactly up to the limit succeeds: {results:?}");
+    // Each call wrote all of its tags or none.
+    let stored = s_tags(store, &secret.secret_name).await;
+    assert_eq!(stored.len(), 5, "{stored:?}");
+    for (i, result) in results.iter().enumerate() {
+        for t in &tags[i] {
+            assert_eq!(stored.contains(t), result.is_ok(), "tags of call {i}: {stored:?}");
+        }
+    }
+}
+
+async fn remove_secret_tags_counts_removed(store: &dyn Store, ids: &Ids) {
+    let secret = minimal_secret(&ids.id("srtag"));
+    let v = text_version(&secret.secret_name, 1, &["ACSCurrent"]);
+    let all = [tag("a", "1"), tag("b", "2"), tag("c", "3"), tag("d", "4")];
+    create_s(store, &secret, &v, &all, None).await.expect("create_secret");
+    let other = minimal_secret(&ids.id("srtag-other"));
+    let other_v = text_version(&other.secret_name, 1, &["ACSCurrent"]);
+    create_s(store, &other, &other_v, &[tag("a", "1"), tag("b", "2")], None).await.expect("create_secret");
+    let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let remove = move |secret_name: String, n: Vec<String>| async move {
+        store.remove_secret_tags(&secret_name, &n).await.expect("remove_secret_tags")
+    };
+    let name = secret.secret_name.clone();
+
+    // Absent keys are ignored, a repeated one counts once, matching is exact.
+    assert_eq!(remove(name.clone(), names(&["a", "x", "a", "B", "c "])).await, 1);
+    assert_eq!(remove(name.clone(), names(&["b", "c"])).await, 2);
+    assert_eq!(remove(name.clone(), names(&[])).await, 0, "nothing named");
+    assert_eq!(remove(name.clone(), names(&["a", "b"])).await, 0, "already removed");
+    assert_eq!(s_tags(store, &name).await, [tag("d", "4")]);
+    assert_eq!(remove(ids.id("srtag-never"), names(&["a"])).await, 0, "unknown secret");
+    assert_eq!(s_tags(store, &other.secret_name).await, [tag("a", "1"), tag("b", "2")]);
+
+    // Removed tags can be put again; removal does not bump the revision.
+    store.put_secret_tags(&name, &[tag("a", "new")], 2).await.expect("put_secret_tags");
+    assert_eq!(s_tags(store, &name).await, [tag("a", "new"), tag("d", "4")]);
+    assert_eq!(remove(name.clone(), names(&["d", "a"])).await, 2);
+    assert!(s_tags(store, &name).await.is_empty());
+    assert_eq!(get_s(store, &name).await, Some(secret));
+}
+
+async fn list_all_secret_tags_ordered_by_name_then_tag(store: &dyn Store, ids: &Ids) {
+    let prefix = ids.id("slat-");
+    let listed = || {
+        let prefix = &prefix;
+        async move {
+            let all = store.list_all_secret_tags().await.expect("list_all_secret_tags");
+            assert!(
+                all.windows(2)
+                    .all(|w| (w[0].0.as_bytes(), w[0].1.key.as_bytes()) < (w[1].0.as_bytes(), w[1].1.key.as_bytes())),
+                "ordered by secret name then tag key"
+            );
+            all.into_iter().filter(|(n, _)| n.starts_with(prefix)).collect::<Vec<_>>()
+        }
+    };
+    // Created out of order.
+    let (a, b, c, upper, cn) =
+        (ids.id("slat-a"), ids.id("slat-b"), ids.id("slat-c"), ids.id("slat-B"), ids.id("slat-中/文"));
+    let make = |name: &str, tags: Vec<Tag>| {
+        let secret = minimal_secret(name);
+        async move {
+            let v = text_version(&secret.secret_name, 1, &["ACSCurrent"]);
+            create_s(store, &secret, &v, &tags, None).await.expect("create_secret");
+        }
+    };
+    make(&b, vec![tag("z", "1"), tag("A", "2"), tag("m", "")]).await;
+    make(&c, vec![]).await;
+    make(&cn, vec![tag("标签", "值")]).await;
+    make(&a, vec![tag("m", "3")]).await;
+    make(&upper, vec![tag("q", "4")]).await;
+    // Key tags are not secret tags.
+    create(store, &minimal_key(&ids.id("slat-key")), None, &[tag("k", "v")], None).await.expect("create_key");
+    let entry = |n: &str, t: Tag| (n.to_owned(), t);
+    assert_eq!(
+        listed().await,
+        [
+            entry(&upper, tag("q", "4")),
+            entry(&a, tag("m", "3")),
+            entry(&b, tag("A", "2")),
+            entry(&b, tag("m", "")),
+            entry(&b, tag("z", "1")),
+            entry(&cn, tag("标签", "值")),
+        ]
+    );
+
+    // Changes show: tags put, tags removed, secrets deleted.
+    store.put_secret_tags(&c, &[tag("x", "5")], 10).await.expect("put_secret_tags");
+    assert_eq!(store.remove_secret_tags(&b, &["m".to_owned()]).await.expect("remove_secret_tags"), 1);
+    assert!(store.delete_secret(&upper).await.expect("delete_secret"));
+    assert!(store.delete_secret(&cn).await.expect("delete_secret"));
+    assert_eq!(
+        listed().await,
+        [entry(&a, tag("m", "3")), entry(&b, tag("A", "2")), entry(&b, tag("z", "1")), entry(&c, tag("x", "5"))]
+    );
 }

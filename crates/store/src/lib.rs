@@ -4,12 +4,14 @@
 //! - [`sqlite::SqliteStore`]: one file, WAL journal, `synchronous=FULL`, foreign keys on.
 //! - [`postgres::PostgresStore`]: a connection pool over one PostgreSQL database; key creation
 //!   and version additions serialize per instance, alias creation globally, with
-//!   transaction-scoped advisory locks so quotas hold under concurrency across nodes.
+//!   transaction-scoped advisory locks so quotas hold under concurrency across nodes; secret
+//!   creation serializes per instance the same way, for the instance's secret quota.
 //!
 //! Both embed their schema migrations (`migrations/<dialect>/*.sql`) and apply them when
 //! opened. Records are stored column by column: enums as their `as_str()` text, times as
-//! Unix seconds, optional fields as NULL. With the `conformance` feature, [`conformance`]
-//! provides the test suite every backend must pass.
+//! Unix seconds, optional fields as NULL, a secret version's stages as a JSON array of strings.
+//! With the `conformance` feature, [`conformance`] provides the test suite every backend must
+//! pass.
 //!
 //! Use [`open`] to pick a backend from a URL.
 
@@ -46,6 +48,21 @@ macro_rules! import_token_columns {
 macro_rules! alias_columns {
     () => {
         "alias_name, key_id, creation_date"
+    };
+}
+
+/// The columns of `secrets`, in the order the backends select and insert them.
+macro_rules! secret_columns {
+    () => {
+        "secret_name, secret_type, description, encryption_key_id, instance_id, creation_date, \
+         update_date, planned_delete, policy, creator, revision"
+    };
+}
+
+/// The columns of `secret_versions`, in the order the backends select and insert them.
+macro_rules! secret_version_columns {
+    () => {
+        "secret_name, version_id, seq, creation_date, data_type, ciphertext, stages"
     };
 }
 

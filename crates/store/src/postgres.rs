@@ -6,7 +6,10 @@
 //! (`pg_advisory_xact_lock(INSTANCE_LOCK_CLASS, hashtext(instance_id))`), so two nodes adding
 //! key versions to the same instance cannot both pass the quota check; alias creation takes one
 //! global advisory lock (`pg_advisory_xact_lock(ALIAS_LOCK_CLASS, 0)`) for the alias quota.
-//! Tag upserts lock their key's row, so the tag limit holds per key. The schema is
+//! Quota-checked secret creation takes a per-instance lock of its own class
+//! (`pg_advisory_xact_lock(SECRET_LOCK_CLASS, hashtext(instance_id))`): the secret quota is
+//! separate from the key quota, so secrets and keys do not wait for each other. Tag upserts lock
+//! their key's (or secret's) row, so the tag limit holds per key and per secret. The schema is
 //! embedded in the binary and migrated on connect (sqlx serializes concurrent migrators with
 //! its own advisory lock).
 
@@ -16,18 +19,19 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use keyward_core::model::{
     AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin,
-    Tag, UnixTime,
+    SecretRecord, SecretVersionRecord, Tag, UnixTime,
 };
-use keyward_core::store::{NewKey, Store, StoreError};
+use keyward_core::store::{NewKey, NewSecret, Store, StoreError};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::query::Query;
 use sqlx::{Executor, SqlSafeStr};
 
 use crate::codec::{
-    access_key_from_row, alias_from_row, alias_within_quota, check_added_version_owner, check_version_owner,
-    import_token_from_row, instance_from_row, key_from_row, key_tag_from_row, map_child_insert_err, map_err,
-    map_migrate_err, tag_from_row, tags_within, version_from_row, within_quota,
+    access_key_from_row, alias_from_row, alias_within_quota, check_added_version_owner, check_put_versions_owner,
+    check_secret_version_owner, check_version_owner, encode_stages, import_token_from_row, instance_from_row,
+    key_from_row, key_tag_from_row, map_child_insert_err, map_err, map_migrate_err, secret_from_row,
+    secret_tag_from_row, secret_version_from_row, tag_from_row, tags_within, version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections per process.
@@ -41,6 +45,10 @@ pub const INSTANCE_LOCK_CLASS: i32 = 0x6b77_0001;
 /// First key of the two-key advisory lock that serializes alias creation (`"kw"` followed by
 /// 2; the second key is always 0): the alias quota counts every alias.
 pub const ALIAS_LOCK_CLASS: i32 = 0x6b77_0002;
+
+/// First key of the two-key advisory locks that serialize quota-checked secret creation per
+/// instance (`"kw"` followed by 3; the second key is `hashtext(instance_id)`).
+pub const SECRET_LOCK_CLASS: i32 = 0x6b77_0003;
 
 /// The embedded migrations, oldest first.
 fn migrator() -> Migrator {
@@ -64,6 +72,13 @@ fn migrator() -> Migrator {
             Cow::Borrowed("aliases"),
             MigrationType::Simple,
             include_str!("../migrations/postgres/0003_aliases.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            4,
+            Cow::Borrowed("secrets"),
+            MigrationType::Simple,
+            include_str!("../migrations/postgres/0004_secrets.sql").into_sql_str(),
             false,
         ),
     ])
@@ -190,6 +205,74 @@ async fn lock_instance<'e>(
         .await
         .map_err(map_err)?;
     Ok(())
+}
+
+/// Takes the transaction-scoped advisory lock that serializes quota-checked secret creation in
+/// `instance_id` until commit or rollback, so the secret count cannot go stale.
+async fn lock_instance_secrets<'e>(
+    executor: impl Executor<'e, Database = Postgres>,
+    instance_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(SECRET_LOCK_CLASS)
+        .bind(instance_id)
+        .execute(executor)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// The statement that replaces a secret's metadata if its stored revision is `secret.revision`,
+/// bumping the revision.
+fn secret_update(secret: &SecretRecord) -> Query<'_, Postgres, PgArguments> {
+    sqlx::query(
+        "UPDATE secrets SET secret_type = $1, description = $2, encryption_key_id = $3, instance_id = $4, \
+         creation_date = $5, update_date = $6, planned_delete = $7, policy = $8, creator = $9, \
+         revision = revision + 1 \
+         WHERE secret_name = $10 AND revision = $11",
+    )
+    .bind(secret.secret_type.as_str())
+    .bind(&secret.description)
+    .bind(&secret.encryption_key_id)
+    .bind(&secret.instance_id)
+    .bind(secret.creation_date)
+    .bind(secret.update_date)
+    .bind(secret.planned_delete)
+    .bind(&secret.policy)
+    .bind(&secret.creator)
+    .bind(&secret.secret_name)
+    .bind(secret.revision)
+}
+
+/// The statement that inserts a secret version, or replaces the one with the same version id.
+fn secret_version_upsert(v: &SecretVersionRecord) -> Query<'_, Postgres, PgArguments> {
+    sqlx::query(concat!(
+        "INSERT INTO secret_versions (",
+        secret_version_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7) ",
+        "ON CONFLICT (secret_name, version_id) DO UPDATE SET seq = excluded.seq, ",
+        "creation_date = excluded.creation_date, data_type = excluded.data_type, ",
+        "ciphertext = excluded.ciphertext, stages = excluded.stages"
+    ))
+    .bind(&v.secret_name)
+    .bind(&v.version_id)
+    .bind(v.seq)
+    .bind(v.creation_date)
+    .bind(v.data_type.as_str())
+    .bind(v.ciphertext.as_slice())
+    .bind(encode_stages(&v.stages))
+}
+
+/// The statement that adds a tag to a secret or overwrites its value.
+fn secret_tag_upsert<'a>(secret_name: &'a str, tag: &'a Tag) -> Query<'a, Postgres, PgArguments> {
+    sqlx::query(concat!(
+        "INSERT INTO secret_tags (secret_name, tag_key, tag_value) VALUES ($1, $2, $3) ",
+        // A tag key holds one value: a repeated key keeps the last value given.
+        "ON CONFLICT (secret_name, tag_key) DO UPDATE SET tag_value = excluded.tag_value"
+    ))
+    .bind(secret_name)
+    .bind(&tag.key)
+    .bind(&tag.value)
 }
 
 #[async_trait]
@@ -727,5 +810,199 @@ impl Store for PostgresStore {
             .await
             .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_secret(&self, new: NewSecret<'_>) -> Result<(), StoreError> {
+        let secret = new.secret;
+        check_secret_version_owner(secret, new.version)?;
+        // The quota applies to instance secrets only: a default secret is never counted or refused.
+        let quota_check = new.instance_quota.zip(secret.instance_id.as_deref());
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        if let Some((_, instance_id)) = quota_check {
+            lock_instance_secrets(&mut *tx, instance_id).await?;
+        }
+        // A taken name (also by a secret pending deletion) is a unique violation: `AlreadyExists`,
+        // reported before the quota.
+        sqlx::query(concat!(
+            "INSERT INTO secrets (",
+            secret_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&secret.secret_name)
+        .bind(secret.secret_type.as_str())
+        .bind(&secret.description)
+        .bind(&secret.encryption_key_id)
+        .bind(&secret.instance_id)
+        .bind(secret.creation_date)
+        .bind(secret.update_date)
+        .bind(secret.planned_delete)
+        .bind(&secret.policy)
+        .bind(&secret.creator)
+        .bind(secret.revision)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if let Some((quota, instance_id)) = quota_check {
+            // The other secrets of the instance (the new row is visible to this transaction).
+            let count: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE instance_id = $1 AND secret_name <> $2")
+                    .bind(instance_id)
+                    .bind(&secret.secret_name)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            if !within_quota(count, quota) {
+                // Dropping `tx` rolls the secret row back.
+                return Err(StoreError::QuotaExceeded);
+            }
+        }
+        secret_version_upsert(new.version).execute(&mut *tx).await.map_err(map_err)?;
+        for tag in new.tags {
+            secret_tag_upsert(&secret.secret_name, tag).execute(&mut *tx).await.map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn get_secret(&self, secret_name: &str) -> Result<Option<SecretRecord>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", secret_columns!(), " FROM secrets WHERE secret_name = $1"))
+            .bind(secret_name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(secret_from_row).transpose()
+    }
+
+    async fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError> {
+        let rows =
+            sqlx::query(concat!("SELECT ", secret_columns!(), " FROM secrets ORDER BY creation_date, secret_name"))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.iter().map(secret_from_row).collect()
+    }
+
+    async fn update_secret(
+        &self,
+        secret: &SecretRecord,
+        put: &[SecretVersionRecord],
+        delete: &[String],
+    ) -> Result<(), StoreError> {
+        check_put_versions_owner(secret, put)?;
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // The revision-checked update locks the secret's row until commit: concurrent updates of
+        // the secret wait, then see the new revision and conflict.
+        let done = secret_update(secret).execute(&mut *tx).await.map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        // Deletions first: a version both deleted and put ends up as put.
+        if !delete.is_empty() {
+            sqlx::query("DELETE FROM secret_versions WHERE secret_name = $1 AND version_id = ANY($2)")
+                .bind(&secret.secret_name)
+                .bind(delete)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        for v in put {
+            secret_version_upsert(v).execute(&mut *tx).await.map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn list_secret_versions(&self, secret_name: &str) -> Result<Vec<SecretVersionRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            secret_version_columns!(),
+            " FROM secret_versions WHERE secret_name = $1 ORDER BY seq, version_id"
+        ))
+        .bind(secret_name)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(secret_version_from_row).collect()
+    }
+
+    async fn delete_secret(&self, secret_name: &str) -> Result<bool, StoreError> {
+        // Versions and tags go with the secret (ON DELETE CASCADE).
+        let done = sqlx::query("DELETE FROM secrets WHERE secret_name = $1")
+            .bind(secret_name)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn secrets_due_for_deletion(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT secret_name FROM secrets WHERE planned_delete <= $1 ORDER BY secret_name")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn count_instance_secrets(&self, instance_id: &str) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE instance_id = $1")
+            .bind(instance_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn list_secret_tags(&self, secret_name: &str) -> Result<Vec<Tag>, StoreError> {
+        let rows = sqlx::query("SELECT tag_key, tag_value FROM secret_tags WHERE secret_name = $1 ORDER BY tag_key")
+            .bind(secret_name)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(tag_from_row).collect()
+    }
+
+    async fn put_secret_tags(&self, secret_name: &str, tags: &[Tag], max_tags: usize) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // Locking the secret's row serializes tag upserts of this secret until commit, so the count
+        // below cannot go stale; it also keeps the secret from being deleted meanwhile.
+        let locked = sqlx::query("SELECT 1 FROM secrets WHERE secret_name = $1 FOR NO KEY UPDATE")
+            .bind(secret_name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if locked.is_none() {
+            return Err(StoreError::Conflict);
+        }
+        for tag in tags {
+            secret_tag_upsert(secret_name, tag).execute(&mut *tx).await.map_err(map_child_insert_err)?;
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secret_tags WHERE secret_name = $1")
+            .bind(secret_name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if !tags_within(count, max_tags) {
+            // Dropping `tx` rolls every upsert back.
+            return Err(StoreError::QuotaExceeded);
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn remove_secret_tags(&self, secret_name: &str, tag_keys: &[String]) -> Result<u64, StoreError> {
+        if tag_keys.is_empty() {
+            return Ok(0);
+        }
+        let done = sqlx::query("DELETE FROM secret_tags WHERE secret_name = $1 AND tag_key = ANY($2)")
+            .bind(secret_name)
+            .bind(tag_keys)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn list_all_secret_tags(&self) -> Result<Vec<(String, Tag)>, StoreError> {
+        let rows = sqlx::query("SELECT secret_name, tag_key, tag_value FROM secret_tags ORDER BY secret_name, tag_key")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(secret_tag_from_row).collect()
     }
 }

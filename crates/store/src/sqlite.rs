@@ -2,11 +2,11 @@
 //!
 //! Every connection runs in WAL journal mode with `synchronous=FULL` (a commit is on disk
 //! before it is acknowledged), foreign keys on and a 5 s busy timeout. Multi-statement writers
-//! (key creation and version additions with their quota checks, material updates, tag upserts
-//! with their limit, alias creation with its quota, alias updates) open their transaction with
-//! `BEGIN IMMEDIATE`, so they hold SQLite's single write lock from their first statement and
-//! cannot interleave with another writer: what they read cannot go stale before they commit. The schema is embedded in the binary and migrated
-//! on open.
+//! (key and secret creation and key version additions with their quota checks, material
+//! updates, secret updates, tag upserts with their limit, alias creation with its quota, alias
+//! updates) open their transaction with `BEGIN IMMEDIATE`, so they hold SQLite's single write
+//! lock from their first statement and cannot interleave with another writer: what they read
+//! cannot go stale before they commit. The schema is embedded in the binary and migrated on open.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -16,9 +16,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use keyward_core::model::{
     AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin,
-    Tag, UnixTime,
+    SecretRecord, SecretVersionRecord, Tag, UnixTime,
 };
-use keyward_core::store::{NewKey, Store, StoreError};
+use keyward_core::store::{NewKey, NewSecret, Store, StoreError};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::query::Query;
 use sqlx::sqlite::{
@@ -27,9 +27,10 @@ use sqlx::sqlite::{
 use sqlx::{Executor, QueryBuilder, SqlSafeStr};
 
 use crate::codec::{
-    access_key_from_row, alias_from_row, alias_within_quota, check_added_version_owner, check_version_owner,
-    import_token_from_row, instance_from_row, key_from_row, key_tag_from_row, map_child_insert_err, map_err,
-    map_migrate_err, tag_from_row, tags_within, version_from_row, within_quota,
+    access_key_from_row, alias_from_row, alias_within_quota, check_added_version_owner, check_put_versions_owner,
+    check_secret_version_owner, check_version_owner, encode_stages, import_token_from_row, instance_from_row,
+    key_from_row, key_tag_from_row, map_child_insert_err, map_err, map_migrate_err, secret_from_row,
+    secret_tag_from_row, secret_version_from_row, tag_from_row, tags_within, version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections.
@@ -59,6 +60,13 @@ fn migrator() -> Migrator {
             Cow::Borrowed("aliases"),
             MigrationType::Simple,
             include_str!("../migrations/sqlite/0003_aliases.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            4,
+            Cow::Borrowed("secrets"),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0004_secrets.sql").into_sql_str(),
             false,
         ),
     ])
@@ -187,6 +195,85 @@ async fn count_versions<'e>(
 async fn key_exists<'e>(executor: impl Executor<'e, Database = Sqlite>, key_id: &str) -> Result<bool, StoreError> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM keys WHERE key_id = ?)")
         .bind(key_id)
+        .fetch_one(executor)
+        .await
+        .map_err(map_err)
+}
+
+/// The statement that replaces a secret's metadata if its stored revision is `secret.revision`,
+/// bumping the revision.
+fn secret_update(secret: &SecretRecord) -> Query<'_, Sqlite, SqliteArguments> {
+    sqlx::query(
+        "UPDATE secrets SET secret_type = ?, description = ?, encryption_key_id = ?, instance_id = ?, \
+         creation_date = ?, update_date = ?, planned_delete = ?, policy = ?, creator = ?, \
+         revision = revision + 1 \
+         WHERE secret_name = ? AND revision = ?",
+    )
+    .bind(secret.secret_type.as_str())
+    .bind(&secret.description)
+    .bind(&secret.encryption_key_id)
+    .bind(&secret.instance_id)
+    .bind(secret.creation_date)
+    .bind(secret.update_date)
+    .bind(secret.planned_delete)
+    .bind(&secret.policy)
+    .bind(&secret.creator)
+    .bind(&secret.secret_name)
+    .bind(secret.revision)
+}
+
+/// The statement that inserts a secret version, or replaces the one with the same version id.
+fn secret_version_upsert(v: &SecretVersionRecord) -> Query<'_, Sqlite, SqliteArguments> {
+    sqlx::query(concat!(
+        "INSERT INTO secret_versions (",
+        secret_version_columns!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?) ",
+        "ON CONFLICT (secret_name, version_id) DO UPDATE SET seq = excluded.seq, ",
+        "creation_date = excluded.creation_date, data_type = excluded.data_type, ",
+        "ciphertext = excluded.ciphertext, stages = excluded.stages"
+    ))
+    .bind(&v.secret_name)
+    .bind(&v.version_id)
+    .bind(v.seq)
+    .bind(v.creation_date)
+    .bind(v.data_type.as_str())
+    .bind(v.ciphertext.as_slice())
+    .bind(encode_stages(&v.stages))
+}
+
+/// The statement that adds a tag to a secret or overwrites its value.
+fn secret_tag_upsert<'a>(secret_name: &'a str, tag: &'a Tag) -> Query<'a, Sqlite, SqliteArguments> {
+    sqlx::query(concat!(
+        "INSERT INTO secret_tags (secret_name, tag_key, tag_value) VALUES (?, ?, ?) ",
+        // A tag key holds one value: a repeated key keeps the last value given.
+        "ON CONFLICT (secret_name, tag_key) DO UPDATE SET tag_value = excluded.tag_value"
+    ))
+    .bind(secret_name)
+    .bind(&tag.key)
+    .bind(&tag.value)
+}
+
+/// Whether the secret exists.
+async fn secret_exists<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    secret_name: &str,
+) -> Result<bool, StoreError> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM secrets WHERE secret_name = ?)")
+        .bind(secret_name)
+        .fetch_one(executor)
+        .await
+        .map_err(map_err)
+}
+
+/// Number of secrets held by `instance_id`, not counting `except` (the one being created).
+async fn count_secrets<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    instance_id: &str,
+    except: &str,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE instance_id = ? AND secret_name <> ?")
+        .bind(instance_id)
+        .bind(except)
         .fetch_one(executor)
         .await
         .map_err(map_err)
@@ -704,5 +791,182 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_secret(&self, new: NewSecret<'_>) -> Result<(), StoreError> {
+        let secret = new.secret;
+        check_secret_version_owner(secret, new.version)?;
+        // The quota applies to instance secrets only: a default secret is never counted or refused.
+        let quota_check = new.instance_quota.zip(secret.instance_id.as_deref());
+        // IMMEDIATE: take the write lock now, so the quota count below cannot go stale.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        // A taken name (also by a secret pending deletion) is a unique violation: `AlreadyExists`,
+        // reported before the quota.
+        sqlx::query(concat!("INSERT INTO secrets (", secret_columns!(), ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+            .bind(&secret.secret_name)
+            .bind(secret.secret_type.as_str())
+            .bind(&secret.description)
+            .bind(&secret.encryption_key_id)
+            .bind(&secret.instance_id)
+            .bind(secret.creation_date)
+            .bind(secret.update_date)
+            .bind(secret.planned_delete)
+            .bind(&secret.policy)
+            .bind(&secret.creator)
+            .bind(secret.revision)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if let Some((quota, instance_id)) = quota_check
+            && !within_quota(count_secrets(&mut *tx, instance_id, &secret.secret_name).await?, quota)
+        {
+            // Dropping `tx` rolls the secret row back.
+            return Err(StoreError::QuotaExceeded);
+        }
+        secret_version_upsert(new.version).execute(&mut *tx).await.map_err(map_err)?;
+        for tag in new.tags {
+            secret_tag_upsert(&secret.secret_name, tag).execute(&mut *tx).await.map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn get_secret(&self, secret_name: &str) -> Result<Option<SecretRecord>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", secret_columns!(), " FROM secrets WHERE secret_name = ?"))
+            .bind(secret_name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(secret_from_row).transpose()
+    }
+
+    async fn list_secrets(&self) -> Result<Vec<SecretRecord>, StoreError> {
+        let rows =
+            sqlx::query(concat!("SELECT ", secret_columns!(), " FROM secrets ORDER BY creation_date, secret_name"))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.iter().map(secret_from_row).collect()
+    }
+
+    async fn update_secret(
+        &self,
+        secret: &SecretRecord,
+        put: &[SecretVersionRecord],
+        delete: &[String],
+    ) -> Result<(), StoreError> {
+        check_put_versions_owner(secret, put)?;
+        // IMMEDIATE: hold the write lock from the first statement (see the module docs).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let done = secret_update(secret).execute(&mut *tx).await.map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        // Deletions first: a version both deleted and put ends up as put.
+        if !delete.is_empty() {
+            let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM secret_versions WHERE secret_name = ");
+            query.push_bind(&secret.secret_name).push(" AND version_id IN (");
+            let mut names = query.separated(", ");
+            for version_id in delete {
+                names.push_bind(version_id.as_str());
+            }
+            query.push(")");
+            query.build().execute(&mut *tx).await.map_err(map_err)?;
+        }
+        for v in put {
+            secret_version_upsert(v).execute(&mut *tx).await.map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn list_secret_versions(&self, secret_name: &str) -> Result<Vec<SecretVersionRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            secret_version_columns!(),
+            " FROM secret_versions WHERE secret_name = ? ORDER BY seq, version_id"
+        ))
+        .bind(secret_name)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(secret_version_from_row).collect()
+    }
+
+    async fn delete_secret(&self, secret_name: &str) -> Result<bool, StoreError> {
+        // Versions and tags go with the secret (ON DELETE CASCADE).
+        let done = sqlx::query("DELETE FROM secrets WHERE secret_name = ?")
+            .bind(secret_name)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn secrets_due_for_deletion(&self, now: UnixTime) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT secret_name FROM secrets WHERE planned_delete <= ? ORDER BY secret_name")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn count_instance_secrets(&self, instance_id: &str) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE instance_id = ?")
+            .bind(instance_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn list_secret_tags(&self, secret_name: &str) -> Result<Vec<Tag>, StoreError> {
+        let rows = sqlx::query("SELECT tag_key, tag_value FROM secret_tags WHERE secret_name = ? ORDER BY tag_key")
+            .bind(secret_name)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(tag_from_row).collect()
+    }
+
+    async fn put_secret_tags(&self, secret_name: &str, tags: &[Tag], max_tags: usize) -> Result<(), StoreError> {
+        // IMMEDIATE: no other writer can add tags between the upserts and the count below.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        if !secret_exists(&mut *tx, secret_name).await? {
+            return Err(StoreError::Conflict);
+        }
+        for tag in tags {
+            secret_tag_upsert(secret_name, tag).execute(&mut *tx).await.map_err(map_child_insert_err)?;
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secret_tags WHERE secret_name = ?")
+            .bind(secret_name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if !tags_within(count, max_tags) {
+            // Dropping `tx` rolls every upsert back.
+            return Err(StoreError::QuotaExceeded);
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn remove_secret_tags(&self, secret_name: &str, tag_keys: &[String]) -> Result<u64, StoreError> {
+        if tag_keys.is_empty() {
+            return Ok(0);
+        }
+        let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM secret_tags WHERE secret_name = ");
+        query.push_bind(secret_name).push(" AND tag_key IN (");
+        let mut names = query.separated(", ");
+        for tag_key in tag_keys {
+            names.push_bind(tag_key.as_str());
+        }
+        query.push(")");
+        let done = query.build().execute(&self.pool).await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn list_all_secret_tags(&self) -> Result<Vec<(String, Tag)>, StoreError> {
+        let rows = sqlx::query("SELECT secret_name, tag_key, tag_value FROM secret_tags ORDER BY secret_name, tag_key")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(secret_tag_from_row).collect()
     }
 }

@@ -8,8 +8,11 @@
 use std::borrow::Cow;
 use std::str::FromStr;
 
-use keyward_core::model::{AliasRecord, ImportTokenRecord, KeyRecord, KeyVersionRecord, Rotation, Tag};
-use keyward_core::store::{Store, StoreError};
+use keyward_core::model::{
+    AliasRecord, ImportTokenRecord, KeyRecord, KeyVersionRecord, Rotation, SecretDataType, SecretRecord, SecretType,
+    SecretVersionRecord, Tag,
+};
+use keyward_core::store::{NewSecret, Store, StoreError};
 use keyward_store::postgres::PostgresStore;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -51,6 +54,7 @@ fn migrations_up_to(version: i64) -> Migrator {
         (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
         (2, "byok", include_str!("../migrations/postgres/0002_byok.sql")),
         (3, "aliases", include_str!("../migrations/postgres/0003_aliases.sql")),
+        (4, "secrets", include_str!("../migrations/postgres/0004_secrets.sql")),
     ];
     Migrator::with_migrations(
         all.into_iter()
@@ -105,7 +109,10 @@ async fn conformance() {
             "key_tags",
             "key_versions",
             "keys",
-            "meta"
+            "meta",
+            "secret_tags",
+            "secret_versions",
+            "secrets"
         ]
     );
     again.close().await;
@@ -127,7 +134,7 @@ async fn conformance_via_open_url() {
 }
 
 /// A database created before BYOK (schema version 1 only) is upgraded on connect: migrations
-/// 0002 and 0003 apply on top of 0001, existing rows keep their data (no fingerprint), and the
+/// 0002 to 0004 apply on top of 0001, existing rows keep their data (no fingerprint), and the
 /// new methods work on them.
 #[tokio::test]
 async fn migration_0002_upgrades_a_version_1_database() {
@@ -163,7 +170,7 @@ async fn migration_0002_upgrades_a_version_1_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3]);
+    assert_eq!(applied, [1, 2, 3, 4]);
 
     let key = store.get_key("old-key").await.expect("get_key").expect("v1 key survives");
     assert_eq!((key.description.as_str(), key.revision), ("from v1", 3));
@@ -211,13 +218,13 @@ async fn migration_0002_upgrades_a_version_1_database() {
     let again = PostgresStore::connect_with(schema.options(&url)).await.expect("reconnect");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.expect("count");
-    assert_eq!(applied, 3);
+    assert_eq!(applied, 4);
     again.close().await;
     schema.drop().await;
 }
 
-/// A database of schema version 2 (before aliases) is upgraded on connect: migration 0003
-/// applies on top of 0002, existing keys, versions and tags keep their data, and aliases,
+/// A database of schema version 2 (before aliases) is upgraded on connect: migrations 0003 and
+/// 0004 apply on top of 0002, existing keys, versions and tags keep their data, and aliases,
 /// version additions, tag upserts and the rotation query work on them.
 #[tokio::test]
 async fn migration_0003_upgrades_a_version_2_database() {
@@ -262,7 +269,7 @@ async fn migration_0003_upgrades_a_version_2_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3]);
+    assert_eq!(applied, [1, 2, 3, 4]);
     let indexes: Vec<String> = sqlx::query_scalar(
         "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 \
          AND indexname IN ('aliases_key_id', 'keys_rotation_due', 'key_versions_version_id') ORDER BY indexname",
@@ -332,7 +339,153 @@ async fn migration_0003_upgrades_a_version_2_database() {
     let again = PostgresStore::connect_with(schema.options(&url)).await.expect("reconnect");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.expect("count");
-    assert_eq!(applied, 3);
+    assert_eq!(applied, 4);
     again.close().await;
+    schema.drop().await;
+}
+
+/// A database of schema version 3 (before secrets) is upgraded on connect: migration 0004
+/// applies on top of 0003, existing keys keep their data, secret names are in byte order
+/// ("C" collation), foreign keys are enforced and deletes cascade, and secret creation takes its
+/// own per-instance advisory lock (not the key one).
+#[tokio::test]
+async fn migration_0004_upgrades_a_version_3_database() {
+    let Some(url) = test_url() else { return };
+    let schema = Schema::create(&url).await;
+    {
+        let pool = sqlx::PgPool::connect_with(schema.options(&url)).await.expect("connect");
+        migrations_up_to(3).run(&pool).await.expect("apply 0001 to 0003 only");
+        sqlx::query(
+            "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
+             creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
+             rotation_enabled, rotation_interval_secs, next_rotation, deletion_protection_enabled, \
+             deletion_protection_description, creator, revision) \
+             VALUES ('old-key', 'from v3', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'Aliyun_KMS', 'SOFTWARE', \
+             'Enabled', 1700000000, NULL, NULL, 'v1', 1700000000, 'kst-old', FALSE, NULL, NULL, FALSE, '', '1', 4)",
+        )
+        .execute(&pool)
+        .await
+        .expect("v3 key row");
+        pool.close().await;
+    }
+
+    let store = PostgresStore::connect_with(schema.options(&url)).await.expect("connect upgrades");
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("applied migrations");
+    assert_eq!(applied, [1, 2, 3, 4]);
+    let key = store.get_key("old-key").await.expect("get_key").expect("v3 key survives");
+    assert_eq!((key.description.as_str(), key.revision), ("from v3", 4));
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 AND tablename LIKE 'secret%' \
+         AND indexname NOT LIKE '%_pkey' ORDER BY indexname",
+    )
+    .bind(&schema.name)
+    .fetch_all(store.pool())
+    .await
+    .expect("indexes");
+    assert_eq!(
+        indexes,
+        ["secret_versions_seq", "secrets_creation_date", "secrets_instance_id", "secrets_planned_delete"]
+    );
+    for (table, column) in [("secrets", "secret_name"), ("secret_versions", "version_id"), ("secret_tags", "tag_key")] {
+        let collation: Option<String> = sqlx::query_scalar(
+            "SELECT collation_name::text FROM information_schema.columns \
+             WHERE table_schema = $1 AND table_name = $2 AND column_name = $3",
+        )
+        .bind(&schema.name)
+        .bind(table)
+        .bind(column)
+        .fetch_one(store.pool())
+        .await
+        .expect("collation");
+        assert_eq!(collation.as_deref(), Some("C"), "{table}.{column} in byte order");
+    }
+
+    // Secrets work on the upgraded database.
+    let secret = SecretRecord {
+        secret_name: "凭据/one".to_owned(),
+        secret_type: SecretType::Generic,
+        description: String::new(),
+        encryption_key_id: "old-key".to_owned(),
+        instance_id: Some("kst-old".to_owned()),
+        creation_date: 1_700_000_000,
+        update_date: 1_700_000_000,
+        planned_delete: None,
+        policy: "{}".to_owned(),
+        creator: "1".to_owned(),
+        revision: 0,
+    };
+    let version = SecretVersionRecord {
+        secret_name: secret.secret_name.clone(),
+        version_id: "v1".to_owned(),
+        seq: 1,
+        creation_date: 1_700_000_000,
+        data_type: SecretDataType::Binary,
+        ciphertext: vec![0, 255, 0],
+        stages: vec!["ACSCurrent".to_owned()],
+    };
+    let new = || NewSecret { secret: &secret, version: &version, tags: &[], instance_quota: Some(1) };
+
+    // While another session holds the instance's key lock, secret creation is not blocked; while
+    // it holds the instance's secret lock, it is.
+    let mut other = store.pool().acquire().await.expect("acquire");
+    sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+        .bind(keyward_store::postgres::INSTANCE_LOCK_CLASS)
+        .bind("kst-old")
+        .execute(&mut *other)
+        .await
+        .expect("lock");
+    tokio::time::timeout(std::time::Duration::from_secs(10), store.create_secret(new()))
+        .await
+        .expect("not blocked by the key lock")
+        .expect("create_secret");
+    sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+        .bind(keyward_store::postgres::INSTANCE_LOCK_CLASS)
+        .bind("kst-old")
+        .execute(&mut *other)
+        .await
+        .expect("unlock");
+    assert!(store.delete_secret(&secret.secret_name).await.expect("delete_secret"));
+    sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+        .bind(keyward_store::postgres::SECRET_LOCK_CLASS)
+        .bind("kst-old")
+        .execute(&mut *other)
+        .await
+        .expect("lock");
+    let blocked = tokio::time::timeout(std::time::Duration::from_millis(500), store.create_secret(new())).await;
+    assert!(blocked.is_err(), "waits for the secret lock");
+    assert_eq!(store.get_secret(&secret.secret_name).await.expect("get_secret"), None, "nothing written meanwhile");
+    sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+        .bind(keyward_store::postgres::SECRET_LOCK_CLASS)
+        .bind("kst-old")
+        .execute(&mut *other)
+        .await
+        .expect("unlock");
+    drop(other);
+    store.create_secret(new()).await.expect("create_secret after the lock is released");
+    assert_eq!(
+        store.list_secret_versions(&secret.secret_name).await.expect("versions"),
+        std::slice::from_ref(&version)
+    );
+
+    // Foreign keys and cascades.
+    let orphan = sqlx::query("INSERT INTO secret_tags (secret_name, tag_key, tag_value) VALUES ('nope', 'k', 'v')")
+        .execute(store.pool())
+        .await;
+    assert!(orphan.is_err(), "foreign key enforced");
+    store
+        .put_secret_tags(&secret.secret_name, &[Tag { key: "k".to_owned(), value: "v".to_owned() }], 1)
+        .await
+        .expect("tags");
+    assert!(store.delete_secret(&secret.secret_name).await.expect("delete_secret"));
+    let left: i64 =
+        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM secret_versions) + (SELECT COUNT(*) FROM secret_tags)")
+            .fetch_one(store.pool())
+            .await
+            .expect("count");
+    assert_eq!(left, 0, "cascade");
+    store.close().await;
     schema.drop().await;
 }

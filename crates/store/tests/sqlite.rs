@@ -6,9 +6,9 @@ use std::borrow::Cow;
 
 use keyward_core::model::{
     AliasRecord, DeletionProtection, ImportTokenRecord, KeyRecord, KeySpec, KeyState, KeyUsage, KeyVersionRecord,
-    Origin, ProtectionLevel, Rotation, Tag,
+    Origin, ProtectionLevel, Rotation, SecretDataType, SecretRecord, SecretType, SecretVersionRecord, Tag,
 };
-use keyward_core::store::{NewKey, Store, StoreError};
+use keyward_core::store::{NewKey, NewSecret, Store, StoreError};
 use keyward_store::sqlite::SqliteStore;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -36,12 +36,41 @@ fn sample_key(key_id: &str) -> KeyRecord {
     }
 }
 
+fn sample_secret(secret_name: &str) -> SecretRecord {
+    SecretRecord {
+        secret_name: secret_name.to_owned(),
+        secret_type: SecretType::Generic,
+        description: "durable".to_owned(),
+        encryption_key_id: "key-1".to_owned(),
+        instance_id: None,
+        creation_date: 1_700_000_000,
+        update_date: 1_700_000_000,
+        planned_delete: None,
+        policy: "{}".to_owned(),
+        creator: "1".to_owned(),
+        revision: 0,
+    }
+}
+
+fn sample_secret_version(secret_name: &str, version_id: &str, seq: i64) -> SecretVersionRecord {
+    SecretVersionRecord {
+        secret_name: secret_name.to_owned(),
+        version_id: version_id.to_owned(),
+        seq,
+        creation_date: 1_700_000_000 + seq,
+        data_type: SecretDataType::Text,
+        ciphertext: vec![seq as u8; 16],
+        stages: vec!["ACSCurrent".to_owned(), "阶段 \"x\"".to_owned()],
+    }
+}
+
 /// The embedded SQLite migrations up to and including `version`, as an older binary had them.
 fn migrations_up_to(version: i64) -> Migrator {
     let all = [
         (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
         (2, "byok", include_str!("../migrations/sqlite/0002_byok.sql")),
         (3, "aliases", include_str!("../migrations/sqlite/0003_aliases.sql")),
+        (4, "secrets", include_str!("../migrations/sqlite/0004_secrets.sql")),
     ];
     Migrator::with_migrations(
         all.into_iter()
@@ -200,7 +229,7 @@ async fn first_version_of_another_key_is_refused() {
 }
 
 /// A database created before BYOK (schema version 1 only) is upgraded when opened: migrations
-/// 0002 and 0003 apply on top of 0001, existing rows keep their data (no fingerprint), and the
+/// 0002 to 0004 apply on top of 0001, existing rows keep their data (no fingerprint), and the
 /// new methods work on them.
 #[tokio::test]
 async fn migration_0002_upgrades_a_version_1_database() {
@@ -236,7 +265,7 @@ async fn migration_0002_upgrades_a_version_1_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3]);
+    assert_eq!(applied, [1, 2, 3, 4]);
 
     let key = store.get_key("old-key").await.expect("get_key").expect("v1 key survives");
     let expected = KeyRecord {
@@ -303,12 +332,12 @@ async fn migration_0002_upgrades_a_version_1_database() {
     let store = SqliteStore::open(&path).await.expect("reopen");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(store.pool()).await.expect("count");
-    assert_eq!(applied, 3);
+    assert_eq!(applied, 4);
     store.close().await;
 }
 
-/// A database of schema version 2 (before aliases) is upgraded when opened: migration 0003
-/// applies on top of 0002, existing keys, versions and tags keep their data, and aliases,
+/// A database of schema version 2 (before aliases) is upgraded when opened: migrations 0003 and
+/// 0004 apply on top of 0002, existing keys, versions and tags keep their data, and aliases,
 /// version additions, tag upserts and the rotation query work on them.
 #[tokio::test]
 async fn migration_0003_upgrades_a_version_2_database() {
@@ -355,7 +384,7 @@ async fn migration_0003_upgrades_a_version_2_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3]);
+    assert_eq!(applied, [1, 2, 3, 4]);
     let indexes: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('aliases_key_id', 'keys_rotation_due', 'key_versions_version_id') \
          ORDER BY name",
@@ -423,6 +452,183 @@ async fn migration_0003_upgrades_a_version_2_database() {
     let store = SqliteStore::open(&path).await.expect("reopen");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(store.pool()).await.expect("count");
-    assert_eq!(applied, 3);
+    assert_eq!(applied, 4);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn first_secret_version_of_another_secret_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("keyward.db")).await.expect("open");
+    let secret = sample_secret("owner");
+    let version = sample_secret_version("someone-else", "v1", 1);
+    let err =
+        store.create_secret(NewSecret { secret: &secret, version: &version, tags: &[], instance_quota: None }).await;
+    assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
+    assert_eq!(store.get_secret("owner").await.expect("get_secret"), None);
+    assert!(store.list_secret_versions("someone-else").await.expect("versions").is_empty());
+    store.close().await;
+}
+
+/// Stages are stored as a JSON array of strings; secret rows that no longer decode (unknown
+/// enum text, stages that are not such an array) are reported as corrupt.
+#[tokio::test]
+async fn secret_rows_are_stored_as_documented_and_corruption_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("keyward.db")).await.expect("open");
+    let secret = sample_secret("s");
+    let version = sample_secret_version("s", "v1", 1);
+    let tags = [
+        Tag { key: "env".to_owned(), value: "dev".to_owned() },
+        Tag { key: "env".to_owned(), value: "prod".to_owned() },
+    ];
+    store
+        .create_secret(NewSecret { secret: &secret, version: &version, tags: &tags, instance_quota: None })
+        .await
+        .expect("create_secret");
+    // A repeated tag key keeps the last value, as for keys.
+    assert_eq!(
+        store.list_secret_tags("s").await.expect("tags"),
+        [Tag { key: "env".to_owned(), value: "prod".to_owned() }]
+    );
+    let stages: String = sqlx::query_scalar("SELECT stages FROM secret_versions WHERE secret_name = 's'")
+        .fetch_one(store.pool())
+        .await
+        .expect("stages");
+    assert_eq!(stages, r#"["ACSCurrent","阶段 \"x\""]"#);
+
+    for (column, value) in [("stages", "ACSCurrent"), ("stages", r#"{"a":1}"#), ("stages", "[1]"), ("data_type", "hex")]
+    {
+        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE secret_versions SET {column} = ? WHERE secret_name = 's'")))
+            .bind(value)
+            .execute(store.pool())
+            .await
+            .expect("tamper");
+        let err = store.list_secret_versions("s").await;
+        assert!(matches!(err, Err(StoreError::Corrupt(_))), "{column} = {value}: {err:?}");
+        sqlx::query("UPDATE secret_versions SET stages = '[]', data_type = 'text' WHERE secret_name = 's'")
+            .execute(store.pool())
+            .await
+            .expect("repair");
+        assert_eq!(store.list_secret_versions("s").await.expect("versions")[0].stages, Vec::<String>::new());
+    }
+
+    sqlx::query("UPDATE secrets SET secret_type = 'Rds' WHERE secret_name = 's'")
+        .execute(store.pool())
+        .await
+        .expect("tamper");
+    let err = store.get_secret("s").await;
+    assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
+    let err = store.list_secrets().await;
+    assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
+    store.close().await;
+}
+
+/// A database of schema version 3 (before secrets) is upgraded when opened: migration 0004
+/// applies on top of 0003, existing keys keep their data, and the secrets tables are STRICT,
+/// enforce their foreign keys and cascade.
+#[tokio::test]
+async fn migration_0004_upgrades_a_version_3_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v3.db");
+    let key = sample_key("old-key");
+    {
+        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.expect("create v3 database");
+        migrations_up_to(3).run(&pool).await.expect("apply 0001 to 0003 only");
+        sqlx::query(
+            "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
+             creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
+             rotation_enabled, rotation_interval_secs, next_rotation, deletion_protection_enabled, \
+             deletion_protection_description, creator, revision) \
+             VALUES ('old-key', 'durable', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'Aliyun_KMS', 'SOFTWARE', \
+             'Enabled', 1700000000, NULL, NULL, 'v1', 1700000000, NULL, 0, NULL, NULL, 0, '', '1', 0)",
+        )
+        .execute(&pool)
+        .await
+        .expect("v3 key row");
+        pool.close().await;
+    }
+
+    let store = SqliteStore::open(&path).await.expect("open upgrades");
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("applied migrations");
+    assert_eq!(applied, [1, 2, 3, 4]);
+    assert_eq!(store.get_key("old-key").await.expect("get_key"), Some(key));
+    for table in ["secrets", "secret_versions", "secret_tags"] {
+        let strict: i64 = sqlx::query_scalar("SELECT strict FROM pragma_table_list WHERE name = ?")
+            .bind(table)
+            .fetch_one(store.pool())
+            .await
+            .expect("table_list");
+        assert_eq!(strict, 1, "{table} is STRICT");
+    }
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'secret%' \
+         AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("indexes");
+    assert_eq!(
+        indexes,
+        ["secret_versions_seq", "secrets_creation_date", "secrets_instance_id", "secrets_planned_delete"]
+    );
+    // Secrets work on the upgraded database; orphan rows are refused by the foreign keys.
+    let secret = SecretRecord { instance_id: Some("kst-old".to_owned()), ..sample_secret("凭据/one") };
+    let version = sample_secret_version("凭据/one", "v1", 1);
+    store
+        .create_secret(NewSecret { secret: &secret, version: &version, tags: &[], instance_quota: Some(1) })
+        .await
+        .expect("create_secret");
+    let orphan = sqlx::query(
+        "INSERT INTO secret_versions (secret_name, version_id, seq, creation_date, data_type, ciphertext, stages) \
+         VALUES ('nope', 'v1', 1, 1, 'text', X'00', '[]')",
+    )
+    .execute(store.pool())
+    .await;
+    assert!(orphan.is_err(), "foreign key enforced");
+    store.put_secret_tags("凭据/one", &[Tag { key: "k".to_owned(), value: "v".to_owned() }], 1).await.expect("tags");
+    assert!(store.delete_secret("凭据/one").await.expect("delete_secret"));
+    let left: i64 =
+        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM secret_versions) + (SELECT COUNT(*) FROM secret_tags)")
+            .fetch_one(store.pool())
+            .await
+            .expect("count");
+    assert_eq!(left, 0, "cascade");
+    let violations: Vec<(String,)> =
+        sqlx::query_as("PRAGMA foreign_key_check").fetch_all(store.pool()).await.expect("foreign_key_check");
+    assert!(violations.is_empty(), "{violations:?}");
+    store.close().await;
+
+    // Opening again is a no-op.
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    let applied: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(store.pool()).await.expect("count");
+    assert_eq!(applied, 4);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn secrets_survive_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keyward.db");
+    let secret = sample_secret("reopen/secret");
+    let v1 = sample_secret_version("reopen/secret", "v1", 1);
+    let v2 = sample_secret_version("reopen/secret", "v2", 2);
+    {
+        let store = SqliteStore::open(&path).await.expect("open");
+        store
+            .create_secret(NewSecret { secret: &secret, version: &v1, tags: &[], instance_quota: None })
+            .await
+            .expect("create_secret");
+        store.update_secret(&secret, std::slice::from_ref(&v2), &[]).await.expect("update_secret");
+        store.close().await;
+    }
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(store.get_secret("reopen/secret").await.expect("get"), Some(SecretRecord { revision: 1, ..secret }));
+    assert_eq!(store.list_secret_versions("reopen/secret").await.expect("versions"), [v1, v2]);
     store.close().await;
 }
