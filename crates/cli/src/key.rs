@@ -100,7 +100,8 @@ pub(crate) enum KeyCommand {
     DeleteMaterial { key_id: String },
 }
 
-pub(crate) async fn run(conn: ConnArgs, command: KeyCommand) -> anyhow::Result<()> {
+/// The SDK client and output format the connection flags describe.
+pub(crate) fn connect(conn: ConnArgs) -> anyhow::Result<(Client, Format)> {
     let (Some(access_key_id), Some(access_key_secret)) = (conn.access_key_id, conn.access_key_secret) else {
         anyhow::bail!(
             "credentials missing: pass --access-key-id/--access-key-secret or set ALIBABA_CLOUD_ACCESS_KEY_ID and \
@@ -114,7 +115,11 @@ pub(crate) async fn run(conn: ConnArgs, command: KeyCommand) -> anyhow::Result<(
         ca_file: conn.ca_file,
         timeout: Duration::from_secs(30),
     })?;
-    let out = conn.output;
+    Ok((client, conn.output))
+}
+
+pub(crate) async fn run(conn: ConnArgs, command: KeyCommand) -> anyhow::Result<()> {
+    let (client, out) = connect(conn)?;
     match command {
         KeyCommand::Create { spec, usage, origin, description, instance_id, tags } => {
             let mut params = Vec::new();
@@ -206,7 +211,12 @@ pub(crate) async fn run(conn: ConnArgs, command: KeyCommand) -> anyhow::Result<(
 }
 
 /// Actions without a response body: print the RequestId (table) or the JSON.
-async fn simple(client: &Client, out: Format, action: &str, params: Vec<(&str, String)>) -> anyhow::Result<()> {
+pub(crate) async fn simple(
+    client: &Client,
+    out: Format,
+    action: &str,
+    params: Vec<(&str, String)>,
+) -> anyhow::Result<()> {
     let key_id = params.first().map(|(_, v)| v.clone()).unwrap_or_default();
     let resp = client.call(action, &params).await?;
     match out {

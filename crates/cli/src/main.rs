@@ -1,6 +1,7 @@
 //! The `keyward` binary: `keyward server` (the KMS), `keyward admin …` (local administration
 //! of a data dir: AccessKeys, KMS instances), `keyward key …` (client commands over the Rust
-//! SDK) and `keyward byok wrap` (offline BYOK wrapping).
+//! SDK), `keyward secret …` (secrets over the SDK), `keyward agent` (the local secrets agent),
+//! `keyward byok wrap` (offline BYOK wrapping) and `keyward bench` (load generator).
 
 mod admin;
 mod agent;
@@ -8,6 +9,7 @@ mod bench;
 mod byok;
 mod key;
 mod output;
+mod secret;
 
 use std::path::PathBuf;
 
@@ -87,6 +89,13 @@ enum Command {
         #[command(subcommand)]
         command: key::KeyCommand,
     },
+    /// Manage secrets through the API (Rust SDK).
+    Secret {
+        #[command(flatten)]
+        conn: key::ConnArgs,
+        #[command(subcommand)]
+        command: secret::SecretCommand,
+    },
     /// Run the local secrets agent on 127.0.0.1 (Alibaba KMS Agent interface).
     Agent(agent::AgentArgs),
     /// Load generator: drive a running server with signed requests and report throughput and latency.
@@ -118,6 +127,7 @@ fn main() -> std::process::ExitCode {
             }
             Command::Admin { config, command } => admin::run(&config.overrides(), command).await,
             Command::Key { conn, command } => key::run(conn, command).await,
+            Command::Secret { conn, command } => secret::run(conn, command).await,
             Command::Byok(command) => byok::run(command),
             Command::Bench(args) => bench::run(args).await,
             Command::Agent(args) => agent::run(args).await,
