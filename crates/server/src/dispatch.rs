@@ -19,7 +19,8 @@ pub struct Ctx<'a> {
     pub params: &'a Params,
 }
 
-/// Actions that honour `DryRun=true` (the cryptographic ones, ALIBABA.md §5.3).
+/// Actions that honour `DryRun=true` (the cryptographic ones, ALIBABA.md §5.3, and
+/// GetSecretValue).
 const DRY_RUN_ACTIONS: &[&str] = &[
     "Encrypt",
     "Decrypt",
@@ -33,6 +34,7 @@ const DRY_RUN_ACTIONS: &[&str] = &[
     "AsymmetricSign",
     "AsymmetricVerify",
     "GetPublicKey",
+    "GetSecretValue",
 ];
 
 /// Runs the named action. Unknown names → 404 `InvalidAction.NotFound`.
@@ -92,6 +94,22 @@ async fn run(action: &str, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         "TagResources" => actions::tag_resources::handle(ctx).await,
         "UntagResources" => actions::untag_resources::handle(ctx).await,
         "ListTagResources" => actions::list_tag_resources::handle(ctx).await,
+        "CreateSecret" => actions::create_secret::handle(ctx).await,
+        "GetSecretValue" => actions::get_secret_value::handle(ctx).await,
+        "BatchGetSecretValue" => actions::batch_get_secret_value::handle(ctx).await,
+        "PutSecretValue" => actions::put_secret_value::handle(ctx).await,
+        "UpdateSecretVersionStage" => actions::update_secret_version_stage::handle(ctx).await,
+        "UpdateSecret" => actions::update_secret::handle(ctx).await,
+        "DescribeSecret" => actions::describe_secret::handle(ctx).await,
+        "ListSecrets" => actions::list_secrets::handle(ctx).await,
+        "ListSecretVersionIds" => actions::list_secret_version_ids::handle(ctx).await,
+        "DeleteSecret" => actions::delete_secret::handle(ctx).await,
+        "RestoreSecret" => actions::restore_secret::handle(ctx).await,
+        "GetRandomPassword" => actions::get_random_password::handle(ctx).await,
+        "GetSecretPolicy" => actions::get_secret_policy::handle(ctx).await,
+        "SetSecretPolicy" => actions::set_secret_policy::handle(ctx).await,
+        "RotateSecret" => actions::rotate_secret::handle(ctx).await,
+        "UpdateSecretRotationPolicy" => actions::update_secret_rotation_policy::handle(ctx).await,
         other => Err(ApiError::with_message(
             codes::INVALID_ACTION,
             format!(

@@ -80,7 +80,8 @@ fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
 }
 
 /// Every `period`: destroys keys at the end of their deletion window, deletes expired imported
-/// material and expired import tokens, rotates keys whose automatic rotation is due.
+/// material and expired import tokens, rotates keys whose automatic rotation is due, purges
+/// secrets at the end of their recovery window.
 async fn deletion_job(kms: Arc<Kms>, period: Duration) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -94,6 +95,9 @@ async fn deletion_job(kms: Arc<Kms>, period: Duration) {
         }
         if let Err(e) = kms.rotate_due_keys().await {
             tracing::error!(error = %e, "rotation job failed; it will retry");
+        }
+        if let Err(e) = kms.purge_due_secrets(kms.now()).await {
+            tracing::error!(error = %e, "secret purge job failed; it will retry");
         }
     }
 }

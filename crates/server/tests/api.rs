@@ -472,6 +472,20 @@ async fn database_files_hold_no_plaintext_key_material() {
     }
     let (_id, ak_secret) = h.kms.create_access_key("app", None).await.unwrap();
     secrets.push(ak_secret.expose().to_vec());
+    // Secret values (Secrets Manager): text, a later version, binary; each must be readable and
+    // must not appear in the files.
+    let value = || format!("secret-value-{}", hex::encode(keyward_crypto::random::bytes(16).unwrap()));
+    let (text, next) = (value(), value());
+    let binary = base64::engine::general_purpose::STANDARD.encode(keyward_crypto::random::bytes(48).unwrap());
+    ok(&h, "CreateSecret", &[("SecretName", "db/pass"), ("VersionId", "v1"), ("SecretData", &text)]).await;
+    ok(&h, "PutSecretValue", &[("SecretName", "db/pass"), ("VersionId", "v2"), ("SecretData", &next)]).await;
+    let bin =
+        [("SecretName", "bin"), ("VersionId", "v1"), ("SecretData", binary.as_str()), ("SecretDataType", "binary")];
+    ok(&h, "CreateSecret", &bin).await;
+    let prev = ok(&h, "GetSecretValue", &[("SecretName", "db/pass"), ("VersionStage", "ACSPrevious")]).await;
+    assert_eq!(prev["SecretData"], text.as_str());
+    assert_eq!(ok(&h, "GetSecretValue", &[("SecretName", "bin")]).await["SecretData"], binary.as_str());
+    secrets.extend([text.into_bytes(), next.into_bytes(), binary.into_bytes()]);
     let mut scanned = 0;
     for entry in std::fs::read_dir(h.dir.path()).unwrap() {
         let path = entry.unwrap().path();
