@@ -4,7 +4,8 @@
 # server (SQLite in a temp data dir), drives the reference and then the main KMS actions with
 # `keyward bench`, and prints each action's throughput as a ratio to the reference measured in
 # the same run (before and after the KMS actions; the ratio uses their mean), p50/p99 latency,
-# errors, and the KMS server's idle and peak RSS (VmRSS/VmHWM from /proc).
+# errors, and the KMS server's idle and peak RSS (VmRSS/VmHWM from /proc). Last, it starts a
+# `keyward agent` in front of the KMS server and drives its cache hits (GET /secretsmanager/get).
 #
 # Environment: BENCH_DURATION (per action, default 10s), BENCH_CONCURRENCY (default 32),
 # BENCH_PAYLOAD_BYTES (default 32), BENCH_OUT (JSON reports, default target/bench).
@@ -102,21 +103,38 @@ kms AsymmetricSign-RSA_2048 --action AsymmetricSign --key-spec RSA_2048
 kms AsymmetricSign-EC_P256 --action AsymmetricSign --key-spec EC_P256
 kms GetPublicKey --action GetPublicKey
 kms DescribeKey --action DescribeKey
+kms GetSecretValue --action GetSecretValue
 kms GetParametersForImport --action GetParametersForImport
 kms ImportKeyMaterial --action ImportKeyMaterial
 # Last: it grows the key table, which would weigh on the runs after it.
 kms CreateKey --action CreateKey
 run reference-after --reference --endpoint "$REF_URL" --server-pid "$REF_PID"
 
+# The secrets agent in front of the KMS server: cache hits (TTL 300 s, so every timed request hits).
+TOKEN=keyward-bench-agent-token
+cat >"$WORK/agent.toml" <<TOML
+[Server]
+HttpPort = 0
+[Kms]
+Endpoint = "$KMS_URL"
+TOML
+KMS_TOKEN=$TOKEN ALIBABA_CLOUD_ACCESS_KEY_ID=$AK ALIBABA_CLOUD_ACCESS_KEY_SECRET=$SK KEYWARD_LOG=warn \
+    start agent "keyward-agent: listening http" "keyward-agent: ready" -- "$BIN" agent --config "$WORK/agent.toml"
+AGENT_URL="http://$ADDR" AGENT_PID=$PID
+run AgentGetSecretValue --action GetSecretValue --endpoint "$KMS_URL" --access-key-id "$AK" \
+    --access-key-secret "$SK" --agent-url "$AGENT_URL" --agent-token "$TOKEN" --server-pid "$AGENT_PID"
+AGENT_PEAK=$(rss_kb "$AGENT_PID" VmHWM)
+
 PEAK_RSS=$(rss_kb "$KMS_PID" VmHWM)
 END_RSS=$(rss_kb "$KMS_PID" VmRSS)
 REF_PEAK=$(rss_kb "$REF_PID" VmHWM)
 NAMES=(Encrypt Decrypt GenerateDataKey AsymmetricSign-RSA_2048 AsymmetricSign-EC_P256 GetPublicKey DescribeKey
-    GetParametersForImport ImportKeyMaterial CreateKey)
+    GetSecretValue GetParametersForImport ImportKeyMaterial CreateKey AgentGetSecretValue)
 FILES=("$OUT/reference-before.json" "$OUT/reference-after.json")
 for n in "${NAMES[@]}"; do FILES+=("$OUT/$n.json"); done
 
 jq -s --argjson idle "$IDLE_RSS" --argjson peak "$PEAK_RSS" --argjson endrss "$END_RSS" --argjson refpeak "$REF_PEAK" \
+    --argjson agentpeak "$AGENT_PEAK" \
     --arg duration "$DURATION" --argjson concurrency "$CONCURRENCY" --argjson cpus "$(nproc)" '
     (((.[0].requests_per_sec + .[1].requests_per_sec) / 2)) as $ref
     | (((.[0].cpu.server.us_per_request + .[1].cpu.server.us_per_request) / 2)) as $refcpu
@@ -132,7 +150,8 @@ jq -s --argjson idle "$IDLE_RSS" --argjson peak "$PEAK_RSS" --argjson endrss "$E
                                cpu_ratio: (if (.cpu.server.us_per_request // 0) > 0
                                            then $refcpu / .cpu.server.us_per_request else null end),
                                errors, error_codes: [ .error_codes[].code ] } ],
-        kms_server: { idle_rss_kb: $idle, rss_after_kb: $endrss, peak_rss_kb: $peak }
+        kms_server: { idle_rss_kb: $idle, rss_after_kb: $endrss, peak_rss_kb: $peak },
+        agent: { peak_rss_kb: $agentpeak }
       }' "${FILES[@]}" >"$OUT/summary.json"
 
 echo
@@ -151,6 +170,7 @@ jq -r '
     ' "$OUT/summary.json" | column -t -s $'\t'
 jq -r '"reference req/s before/after: \(.reference.before) / \(.reference.after)",
        "KMS server RSS: idle \(.kms_server.idle_rss_kb / 1024 | . * 10 | round / 10) MiB at start, \(.kms_server.rss_after_kb / 1024 | . * 10 | round / 10) MiB at the end, peak \(.kms_server.peak_rss_kb / 1024 | . * 10 | round / 10) MiB (VmHWM)",
-       "reference server peak RSS: \(.reference.peak_rss_kb / 1024 | . * 10 | round / 10) MiB"' "$OUT/summary.json"
+       "reference server peak RSS: \(.reference.peak_rss_kb / 1024 | . * 10 | round / 10) MiB",
+       "agent peak RSS: \(.agent.peak_rss_kb / 1024 | . * 10 | round / 10) MiB (the Agent row: CPU and RSS are the agent'"'"'s)"' "$OUT/summary.json"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews req/s)"
 echo "reports: $OUT/*.json"

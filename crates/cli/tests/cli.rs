@@ -269,3 +269,78 @@ fn production_mode_needs_an_existing_root_key() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn secret_commands_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&data, &[]);
+    let (ak, sk) = credentials(&data);
+    let env = [("ALIBABA_CLOUD_ACCESS_KEY_ID", ak.as_str()), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", sk.as_str())];
+    let ca = server.ca.to_str().unwrap();
+    let conn = ["--endpoint", server.https.as_str(), "--ca-file", ca];
+
+    // The value comes from a file, so it never appears in the process arguments.
+    let value_file = dir.path().join("value");
+    std::fs::write(&value_file, "s3cr3t p@ss\nline 2").unwrap();
+    let created = json(
+        &[&["secret", "create", "app/db", "--data-file", value_file.to_str().unwrap(), "--output", "json"][..], &conn]
+            .concat(),
+        &env,
+    );
+    assert_eq!(created["SecretName"], "app/db");
+    assert_eq!(created["VersionId"], "v1");
+    // `secret get` prints the bare value for `$(keyward secret get NAME)`.
+    let (ok, out, err) = keyward(&[&["secret", "get", "app/db"][..], &conn].concat(), &env);
+    assert!(ok, "{err}");
+    assert_eq!(out, "s3cr3t p@ss\nline 2\n");
+
+    std::fs::write(&value_file, "rotated").unwrap();
+    json(
+        &[
+            &["secret", "put", "app/db", "--version-id", "v2", "--data-file", value_file.to_str().unwrap()][..],
+            &conn,
+            &["--output", "json"],
+        ]
+        .concat(),
+        &env,
+    );
+    let (_, out, _) = keyward(&[&["secret", "get", "app/db"][..], &conn].concat(), &env);
+    assert_eq!(out, "rotated\n");
+    let (_, out, _) = keyward(&[&["secret", "get", "app/db", "--stage", "ACSPrevious"][..], &conn].concat(), &env);
+    assert_eq!(out, "s3cr3t p@ss\nline 2\n");
+    let (ok, table, _) = keyward(&[&["secret", "versions", "app/db"][..], &conn].concat(), &env);
+    assert!(ok && table.contains("v1") && table.contains("ACSPrevious") && table.contains("ACSCurrent"), "{table}");
+
+    // Binary data round-trips base64-encoded.
+    let bin = dir.path().join("bin");
+    std::fs::write(&bin, [0u8, 159, 146, 150, 255]).unwrap();
+    json(
+        &[
+            &["secret", "create", "app/bin", "--binary", "--data-file", bin.to_str().unwrap()][..],
+            &conn,
+            &["--output", "json"],
+        ]
+        .concat(),
+        &env,
+    );
+    let got = json(&[&["secret", "get", "app/bin", "--output", "json"][..], &conn].concat(), &env);
+    assert_eq!(got["SecretDataType"], "binary");
+    assert_eq!(got["SecretData"], "AJ+Slv8=");
+
+    let (ok, pw, _) = keyward(&[&["secret", "random-password", "--length", "40"][..], &conn].concat(), &env);
+    assert!(ok && pw.trim_end().chars().count() == 40, "{pw}");
+
+    let listed = json(&[&["secret", "list", "--output", "json"][..], &conn].concat(), &env);
+    assert_eq!(listed["TotalCount"], 2);
+    let deleted = json(&[&["secret", "delete", "app/db", "--days", "7", "--output", "json"][..], &conn].concat(), &env);
+    assert!(deleted["PlannedDeleteTime"].as_str().is_some_and(|t| t.ends_with('Z')), "{deleted}");
+    let (ok, _, err) = keyward(&[&["secret", "get", "app/db"][..], &conn].concat(), &env);
+    assert!(!ok && err.contains("Rejected.ResourceInDeleteWindow"), "{err}");
+    keyward(&[&["secret", "restore", "app/db"][..], &conn].concat(), &env);
+    let (_, out, _) = keyward(&[&["secret", "get", "app/db"][..], &conn].concat(), &env);
+    assert_eq!(out, "rotated\n");
+    json(&[&["secret", "delete", "app/db", "--force", "--output", "json"][..], &conn].concat(), &env);
+    let (ok, _, err) = keyward(&[&["secret", "get", "app/db"][..], &conn].concat(), &env);
+    assert!(!ok && err.contains("Forbidden.ResourceNotFound"), "{err}");
+}

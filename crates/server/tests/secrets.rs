@@ -752,3 +752,89 @@ async fn instance_secrets_and_quota() {
         ok(&h, "ListSecrets", &[("Filters", &format!(r#"[{{"Key":"DKMSInstanceId","Values":["{id}"]}}]"#))]).await;
     assert_eq!(filtered["TotalCount"], 1);
 }
+
+#[tokio::test]
+async fn tags_on_secrets() {
+    let h = harness().await;
+    create(&h, "tagged", "v").await;
+    create(&h, "other", "v").await;
+    let arn = h.kms.secret_arn("tagged");
+    ok(&h, "TagResource", &[("SecretName", &arn), ("Tags", r#"[{"TagKey":"env","TagValue":"prod"}]"#)]).await;
+    ok(
+        &h,
+        "TagResources",
+        &[
+            ("ResourceType", "secret"),
+            ("ResourceId.1", "tagged"),
+            ("ResourceId.2", "other"),
+            ("Tag.1.Key", "team"),
+            ("Tag.1.Value", "pay"),
+        ],
+    )
+    .await;
+    let d = ok(&h, "DescribeSecret", &[("SecretName", "tagged"), ("FetchTags", "true")]).await;
+    assert_eq!(d["Tags"]["Tag"], json!([{"TagKey": "env", "TagValue": "prod"}, {"TagKey": "team", "TagValue": "pay"}]));
+    let l = ok(&h, "ListTagResources", &[("ResourceType", "secret"), ("ResourceId.1", "tagged")]).await;
+    assert_eq!(
+        l["TagResources"]["TagResource"],
+        json!([
+            {"ResourceId": "tagged", "ResourceType": "secret", "TagKey": "env", "TagValue": "prod"},
+            {"ResourceId": "tagged", "ResourceType": "secret", "TagKey": "team", "TagValue": "pay"},
+        ])
+    );
+    // Secret tags and key tags are separate listings.
+    let keys = ok(&h, "ListTagResources", &[("ResourceType", "key")]).await;
+    assert_eq!(keys["TagResources"]["TagResource"], json!([]));
+    let f = ok(&h, "ListSecrets", &[("Filters", r#"[{"Key":"TagKey","Values":["team"]}]"#)]).await;
+    assert_eq!(f["TotalCount"], 2);
+
+    ok(&h, "UntagResource", &[("SecretName", "tagged"), ("TagKeys", r#"["env"]"#)]).await;
+    ok(&h, "UntagResources", &[("ResourceType", "secret"), ("ResourceId.1", "other"), ("All", "true")]).await;
+    let l = ok(&h, "ListTagResources", &[("ResourceType", "secret")]).await;
+    assert_eq!(
+        l["TagResources"]["TagResource"],
+        json!([{"ResourceId": "tagged", "ResourceType": "secret", "TagKey": "team", "TagValue": "pay"}])
+    );
+
+    err(
+        &h,
+        "TagResource",
+        &[("SecretName", "missing"), ("Tags", r#"[{"TagKey":"a","TagValue":"b"}]"#)],
+        404,
+        "Forbidden.ResourceNotFound",
+    )
+    .await;
+    err(
+        &h,
+        "TagResource",
+        &[("KeyId", "k"), ("SecretName", "tagged"), ("Tags", r#"[{"TagKey":"a","TagValue":"b"}]"#)],
+        400,
+        "InvalidParameter",
+    )
+    .await;
+    err(
+        &h,
+        "TagResource",
+        &[("CertificateId", "c"), ("Tags", r#"[{"TagKey":"a","TagValue":"b"}]"#)],
+        400,
+        "Rejected.UnsupportedOperation",
+    )
+    .await;
+    // At most 20 tags per secret.
+    let many: Vec<Value> = (0..20).map(|i| json!({"TagKey": format!("k{i}"), "TagValue": "v"})).collect();
+    ok(&h, "TagResource", &[("SecretName", "other"), ("Tags", &Value::Array(many).to_string())]).await;
+    let one_more = r#"[{"TagKey":"k20","TagValue":"v"}]"#;
+    err(&h, "TagResource", &[("SecretName", "other"), ("Tags", one_more)], 400, "Rejected.LimitExceeded").await;
+    // A secret in its recovery window refuses tag changes but is still listed.
+    ok(&h, "DeleteSecret", &[("SecretName", "tagged"), ("RecoveryWindowInDays", "7")]).await;
+    err(
+        &h,
+        "TagResource",
+        &[("SecretName", "tagged"), ("Tags", r#"[{"TagKey":"a","TagValue":"b"}]"#)],
+        409,
+        "Rejected.ResourceInDeleteWindow",
+    )
+    .await;
+    let l = ok(&h, "ListTagResources", &[("ResourceType", "secret"), ("ResourceId.1", "tagged")]).await;
+    assert_eq!(l["TagResources"]["TagResource"].as_array().unwrap().len(), 1);
+}

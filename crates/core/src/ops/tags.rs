@@ -57,12 +57,11 @@ impl Kms {
 impl Kms {
     /// The name of an existing secret; with `live`, one that is not scheduled for deletion.
     async fn tagged_secret(&self, secret_ref: &str, live: bool) -> Result<String, Error> {
-        let name = self.resolve_secret_name(secret_ref)?;
-        let secret = self.store.get_secret(&name).await?.ok_or(Error::SecretNotFound)?;
-        if live && secret.planned_delete.is_some() {
-            return Err(Error::SecretInDeleteWindow);
-        }
-        Ok(name)
+        Ok(if live {
+            self.live_secret(secret_ref).await?.secret_name
+        } else {
+            self.loaded_secret(secret_ref).await?.record.secret_name.clone()
+        })
     }
 
     /// Adds or overwrites tags on a secret.
