@@ -56,6 +56,9 @@
 //! with `X-Keyward-Cache: hit|miss|stale` and, on stale answers, `X-Keyward-Stale-Seconds: N`
 //! (whole seconds since the entry expired). `Cache-Control: no-store` is always set.
 //!
+//! Connections are HTTP/1.1 keep-alive; one that sends no complete request head for 30 s (an idle
+//! keep-alive connection included) is closed, freeing its `MaxConn` slot.
+//!
 //! Errors are `{"Code": "...", "Message": "..."}`:
 //!
 //! | status | Code | when |

@@ -2,7 +2,8 @@
 //!
 //! Per connection: beyond `MaxConn` open connections the request is answered 429 and the
 //! connection closed. Accepted sockets get IP TTL 1 (no network hops) and the listener only binds
-//! loopback addresses. Per request, in order:
+//! loopback addresses; a connection without a complete request head for 30 s (idle keep-alive
+//! included) is closed. Per request, in order:
 //!
 //! 1. `X-Forwarded-For` present → 400 `Forwarded` (a proxy in front means a remote caller);
 //! 2. `GET /ping` → 200 `healthy` (no token);
