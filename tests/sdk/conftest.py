@@ -168,3 +168,26 @@ def no_server_errors():
     yield
     bad = [r for r in kwhelpers.SEEN_RESPONSES[start:] if r[0] >= 500]
     assert not bad, f"the server answered 5xx: {bad}"
+
+
+# ---- what the SDKs put on the wire ------------------------------------------------
+
+
+@pytest.fixture
+def captured_http(monkeypatch):
+    """Records (method, url, body) of every request the Tea SDK (requests) and the classic SDK
+    (aliyunsdkcore's vendored requests) send during the test, to check where parameters travel."""
+    import requests
+    from aliyunsdkcore.vendored import requests as vendored_requests
+
+    seen: list[tuple[str, str, bytes]] = []
+    for cls in (requests.Session, vendored_requests.Session):
+        original = cls.send
+
+        def send(self, request, *args, _original=original, **kwargs):
+            body = request.body or b""
+            seen.append((request.method, str(request.url), body.encode() if isinstance(body, str) else bytes(body)))
+            return _original(self, request, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "send", send)
+    return seen

@@ -535,3 +535,26 @@ def key_arn(key_id: str) -> str:
 
 def runtime(**kwargs: Any) -> util_models.RuntimeOptions:
     return util_models.RuntimeOptions(**kwargs)
+
+
+# --------------------------------------------------------------------------
+# Raw signed calls (exact wire JSON, every field the server sent)
+# --------------------------------------------------------------------------
+
+
+def raw_call(server: KeywardServer, action: str, params: dict[str, str] | None = None) -> RawResponse:
+    """An ACS3-signed POST with `params` in the query, sent by the independent signer."""
+    return send_raw(server, build_acs3_request(server, action, params))
+
+
+def raw_ok(server: KeywardServer, action: str, params: dict[str, str] | None = None) -> dict:
+    """A raw call that must succeed; returns the complete JSON body (no SDK model in between)."""
+    resp = raw_call(server, action, params)
+    assert resp.status == 200, f"{action}: {resp.status} {resp.body[:300]!r}"
+    body = resp.json()
+    assert REQUEST_ID_RE.match(str(body.get("RequestId"))), body
+    return body
+
+
+def secret_arn(name: str) -> str:
+    return f"acs:kms:{REGION}:{ACCOUNT_ID}:secret/{name}"
