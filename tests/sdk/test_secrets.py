@@ -234,7 +234,7 @@ def tags_of(body: dict) -> dict[str, str]:
 
 
 def expect_400(fn, codes: tuple[str, ...]) -> TeaException:
-    """A 400 whose code is one of `codes` (where the documentation leaves the code open)."""
+    """A 400 whose code is one of `codes`."""
     with pytest.raises(TeaException) as info:
         fn()
     err = info.value
@@ -306,9 +306,9 @@ def test_create_secret_encryption_key_must_be_usable(kms):
     not_found_key = str(uuid.uuid4())
     with pytest.raises(TeaException) as info:
         create(kms, encryption_key_id=not_found_key)
-    assert info.value.status_code == 404 and info.value.code in ("Forbidden.KeyNotFound", "Forbidden.ResourceNotFound"), info.value
+    assert info.value.status_code == 404 and info.value.code == "Forbidden.KeyNotFound", info.value
     sign_key = cs.create_key(kms, "EC_P256", cs.SIGN)["KeyId"]
-    expect_400(lambda: create(kms, encryption_key_id=sign_key), ("InvalidParameter", "Rejected.UnsupportedOperation"))
+    expect_400(lambda: create(kms, encryption_key_id=sign_key), ("InvalidParameter",))
     disabled = cs.create_key(kms)["KeyId"]
     kms.disable_key(m.DisableKeyRequest(key_id=disabled))
     name = sname("dis-")
@@ -328,7 +328,7 @@ def test_create_secret_with_tags(kms):
     assert tags_of(d) == {} if "Tags" in d else d.get("Tags") is None
     expect_tea_error(lambda: create(kms, tags="not json"), "InvalidParameter", 400)
     expect_400(lambda: create(kms, tags=json.dumps([{"TagKey": f"k{i}", "TagValue": "v"} for i in range(21)])),
-               ("InvalidParameter", "Rejected.LimitExceeded"))
+               ("InvalidParameter",))
 
 
 def test_binary_secret(kms):
@@ -545,7 +545,7 @@ def test_batch_get_secret_value(kms, backend):
     # At most 20 names.
     too_many = [m.BatchGetSecretValueRequestSecretsList(secret_name=f"{a}-{i}") for i in range(21)]
     expect_400(lambda: kms.batch_get_secret_value(m.BatchGetSecretValueRequest(secrets_list=too_many)),
-               ("InvalidParameter", "Rejected.LimitExceeded"))
+               ("InvalidParameter",))
 
 
 # ===========================================================================
@@ -677,8 +677,7 @@ def test_update_secret_version_stage(kms, backend):
     assert versions(kms, name, "true")["v3"] == []
     # ACSCurrent / ACSPrevious can be moved but never just removed.
     for stage, holder in ((CURRENT, "v2"), (PREVIOUS, "v1")):
-        expect_400(lambda: usvs(version_stage=stage, remove_from_version=holder),
-                   ("Rejected.InvalidRequest", "InvalidParameter", "MissingParameter", "Rejected.UnsupportedOperation"))
+        expect_400(lambda: usvs(version_stage=stage, remove_from_version=holder), ("InvalidParameter",))
     assert versions(kms, name)["v2"] == sorted([CURRENT, "Blue"])
     # Moving ACSCurrent puts ACSPrevious on its former holder.
     usvs(version_stage=CURRENT, remove_from_version="v2", move_to_version="v3")
@@ -688,7 +687,7 @@ def test_update_secret_version_stage(kms, backend):
     expect_tea_error(lambda: usvs(version_stage=CURRENT, remove_from_version="v1", move_to_version="v2"),
                      "Rejected.InvalidRequest", 400)
     expect_tea_error(lambda: usvs(version_stage="Blue", remove_from_version="v3"), "Rejected.InvalidRequest", 400)
-    expect_400(lambda: usvs(version_stage="Blue"), ("MissingParameter", "InvalidParameter"))
+    expect_400(lambda: usvs(version_stage="Blue"), ("MissingParameter",))
     not_found(lambda: usvs(version_stage="Blue", remove_from_version="v2", move_to_version="v42"))
     expect_tea_error(lambda: kms.update_secret_version_stage(m.UpdateSecretVersionStageRequest(
         secret_name=name, move_to_version="v1")), "MissingParameter", 400)
