@@ -74,6 +74,9 @@ pub struct Client {
     host: String,
     access_key_id: String,
     secret: Vec<u8>,
+    /// Nonces are this random prefix and a counter: unique without a system call per request.
+    nonce_prefix: u64,
+    nonce_counter: std::sync::atomic::AtomicU64,
 }
 
 impl Client {
@@ -109,13 +112,16 @@ impl Client {
             host: rest.to_string(),
             access_key_id: config.access_key_id,
             secret: config.access_key_secret.into_bytes(),
+            nonce_prefix: uuid::Uuid::new_v4().as_u64_pair().0,
+            nonce_counter: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
     /// Calls `action` with `params`; returns the JSON body of a success.
     pub async fn call(&self, action: &str, params: &[(&str, String)]) -> Result<Value, ClientError> {
         let query: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-        let nonce = hex::encode(uuid::Uuid::new_v4().as_bytes());
+        let n = self.nonce_counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nonce = format!("{:016x}{n:016x}", self.nonce_prefix);
         let date = keyward_protocol::time::format(time::OffsetDateTime::now_utc().unix_timestamp());
         let headers = vec![
             ("host".to_string(), self.host.clone()),
