@@ -212,7 +212,10 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 let workload = Workload::agent(http, url, token, &params)?;
                 ("Agent GetSecretValue (cache hit)".to_string(), None, workload)
             }
-            _ => (name.to_string(), Some(spec), Workload::Kms { client, action: name, params }),
+            _ => {
+                let workload = Workload::kms(client, name, &params)?;
+                (name.to_string(), Some(spec), workload)
+            }
         }
     };
     let settled = match args.server_pid {

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use keyward_protocol::signature::{canonical_query, sign_acs3};
+use keyward_protocol::signature::{canonical_query, sign_acs3_canonical};
 use serde_json::Value;
 
 /// Where and as whom to connect.
@@ -67,6 +67,14 @@ pub enum ClientError {
     },
 }
 
+/// A call prepared by [`Client::prepare`].
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    action: String,
+    canonical_query: String,
+    url: reqwest::Url,
+}
+
 /// A KMS client.
 pub struct Client {
     http: reqwest::Client,
@@ -119,22 +127,40 @@ impl Client {
 
     /// Calls `action` with `params`; returns the JSON body of a success.
     pub async fn call(&self, action: &str, params: &[(&str, String)]) -> Result<Value, ClientError> {
+        self.send(&self.prepare(action, params)?).await
+    }
+
+    /// Does the per-call work that does not depend on time (canonical query, URL) once, for a
+    /// request sent many times with [`Client::send`]. Each send is still signed afresh (new
+    /// nonce and date).
+    pub fn prepare(&self, action: &str, params: &[(&str, String)]) -> Result<Prepared, ClientError> {
         let query: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let canonical_query = canonical_query(&query);
+        let url = if canonical_query.is_empty() {
+            format!("{}/", self.base)
+        } else {
+            format!("{}/?{canonical_query}", self.base)
+        };
+        let url = reqwest::Url::parse(&url).map_err(|e| ClientError::Config(format!("bad request URL: {e}")))?;
+        Ok(Prepared { action: action.to_string(), canonical_query, url })
+    }
+
+    /// Signs and sends a prepared call; returns the JSON body of a success.
+    pub async fn send(&self, prepared: &Prepared) -> Result<Value, ClientError> {
         let n = self.nonce_counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let nonce = format!("{:016x}{n:016x}", self.nonce_prefix);
         let date = keyward_protocol::time::format(time::OffsetDateTime::now_utc().unix_timestamp());
         let headers = vec![
             ("host".to_string(), self.host.clone()),
-            ("x-acs-action".to_string(), action.to_string()),
+            ("x-acs-action".to_string(), prepared.action.clone()),
             ("x-acs-version".to_string(), "2016-01-20".to_string()),
             ("x-acs-date".to_string(), date),
             ("x-acs-signature-nonce".to_string(), nonce),
             ("accept".to_string(), "application/json".to_string()),
         ];
-        let signed = sign_acs3("POST", &query, &headers, b"", &self.access_key_id, &self.secret);
-        let q = canonical_query(&query);
-        let url = if q.is_empty() { format!("{}/", self.base) } else { format!("{}/?{q}", self.base) };
-        let mut req = self.http.post(url);
+        let signed =
+            sign_acs3_canonical("POST", &prepared.canonical_query, &headers, b"", &self.access_key_id, &self.secret);
+        let mut req = self.http.post(prepared.url.clone());
         for (k, v) in &signed {
             req = req.header(k.as_str(), v.as_str());
         }

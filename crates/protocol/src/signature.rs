@@ -261,6 +261,19 @@ pub fn sign_acs3(
     access_key_id: &str,
     secret: &[u8],
 ) -> Vec<(String, String)> {
+    sign_acs3_canonical(method, &canonical_query(query), headers, body, access_key_id, secret)
+}
+
+/// [`sign_acs3`] with the query already in canonical form ([`canonical_query`]), for clients that
+/// send the same parameters many times.
+pub fn sign_acs3_canonical(
+    method: &str,
+    canonical_query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    access_key_id: &str,
+    secret: &[u8],
+) -> Vec<(String, String)> {
     let payload_hash = hex_sha256(body);
     let mut out: Vec<(String, String)> = headers
         .iter()
@@ -282,7 +295,7 @@ pub fn sign_acs3(
     }
     let signed_headers = names.join(";");
     let canonical =
-        assemble_canonical_request(method, &canonical_query(query), &canonical_headers, &signed_headers, &payload_hash);
+        assemble_canonical_request(method, canonical_query, &canonical_headers, &signed_headers, &payload_hash);
     let string_to_sign = format!("{ACS3_ALGORITHM}\n{}", hex_sha256(canonical.as_bytes()));
     let signature = hex_lower(&hmac_tag(hmac::HMAC_SHA256, secret, string_to_sign.as_bytes()));
     let authorization =

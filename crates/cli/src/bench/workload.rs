@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use base64::Engine;
-use keyward_client::{Client, ClientError};
+use keyward_client::{Client, ClientError, Prepared};
 use keyward_crypto::KeySpec;
 use keyward_crypto::byok::{self, WrappingAlgorithm};
 use serde_json::Value;
@@ -26,8 +26,8 @@ pub(super) struct Failure {
 
 /// The repeated request.
 pub(super) enum Workload {
-    /// A signed KMS call; worker `i` sends `params[i % params.len()]`.
-    Kms { client: Arc<Client>, action: &'static str, params: Vec<Params> },
+    /// A signed KMS call; worker `i` sends `calls[i % calls.len()]` (prepared once, signed per send).
+    Kms { client: Arc<Client>, calls: Vec<Prepared> },
     /// A plain `POST /encrypt` to the reference server, no signature.
     Reference { http: reqwest::Client, url: String, body: String },
     /// A plain `GET /secretsmanager/get?secretId=…` to a `keyward agent`, with its SSRF token.
@@ -38,9 +38,7 @@ impl Workload {
     /// Sends worker `worker`'s request once and reads the whole JSON answer.
     pub(super) async fn send(&self, worker: usize) -> Result<(), Failure> {
         match self {
-            Self::Kms { client, action, params } => {
-                client.call(action, &params[worker % params.len()]).await.map(drop).map_err(failure)
-            }
+            Self::Kms { client, calls } => client.send(&calls[worker % calls.len()]).await.map(drop).map_err(failure),
             Self::Agent { http, url, token } => {
                 let transport = |e: reqwest::Error| Failure { code: "Transport".into(), message: e.to_string() };
                 let resp = http.get(url).header("X-KMS-Token", token).send().await.map_err(transport)?;
@@ -74,6 +72,12 @@ impl Workload {
 }
 
 impl Workload {
+    /// The signed-call workload: each worker's request prepared once.
+    pub(super) fn kms(client: Arc<Client>, action: &str, params: &[Params]) -> anyhow::Result<Self> {
+        let calls = params.iter().map(|p| client.prepare(action, p)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::Kms { client, calls })
+    }
+
     /// The agent workload reading the secret the GetSecretValue setup created.
     pub(super) fn agent(http: reqwest::Client, base: &str, token: &str, params: &[Params]) -> anyhow::Result<Self> {
         let name = params
