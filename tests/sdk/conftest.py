@@ -136,6 +136,22 @@ def tea(server):
     return tea_client(server)
 
 
+@pytest.fixture
+def hw(server):
+    """huaweicloudsdkkms client (SDK-HMAC-SHA256 over HTTP, explicit project id) against the SQLite server."""
+    import huawei_support
+
+    return huawei_support.hw_client(server)
+
+
+@pytest.fixture
+def hw_kms(backend):
+    """huaweicloudsdkkms client against `backend` (SQLite, and PostgreSQL when configured)."""
+    import huawei_support
+
+    return huawei_support.hw_client(backend)
+
+
 # ---- "the server never answers 5xx" ---------------------------------------------
 
 
