@@ -43,8 +43,8 @@ use aws_lc_rs::rsa::{
     Pkcs1PrivateDecryptingKey, Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
 };
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256K1_SHA256_ASN1_SIGNING, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair,
-    RsaKeyPair,
+    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256K1_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair,
+    EcdsaSigningAlgorithm, KeyPair, RsaKeyPair,
 };
 use sm2::elliptic_curve::common::getrandom::SysRng;
 use sm2::pkcs8::der::Decode;
@@ -203,11 +203,11 @@ pub fn wrapping_public_key(spec: WrappingKeySpec, private: &SecretBytes) -> Resu
 }
 
 /// DER SubjectPublicKeyInfo of the public key that belongs to stored asymmetric material (RSA,
-/// P-256, secp256k1, SM2), in the storage format of [`crate::keygen`]. Used as the binding
+/// P-256, P-384, secp256k1, SM2), in the storage format of [`crate::keygen`]. Used as the binding
 /// fingerprint of asymmetric imports and by GetPublicKey.
 pub fn public_key_spki(target: KeySpec, material: &SecretBytes) -> Result<Vec<u8>, CryptoError> {
     match target {
-        KeySpec::Aes256 | KeySpec::Aes128 | KeySpec::Sm4 => {
+        KeySpec::Aes256 | KeySpec::Aes128 | KeySpec::Sm4 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
             Err(CryptoError::InvalidKey("a symmetric key has no public key"))
         }
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
@@ -219,7 +219,7 @@ pub fn public_key_spki(target: KeySpec, material: &SecretBytes) -> Result<Vec<u8
             let der = key.public_key().as_der().map_err(|_| CryptoError::Library("RSA public key encoding failed"))?;
             Ok(der.as_ref().to_vec())
         }
-        KeySpec::EcP256 | KeySpec::EcP256K => {
+        KeySpec::EcP256 | KeySpec::EcP256K | KeySpec::EcP384 => {
             let alg = ecdsa_alg(target).ok_or(CryptoError::InvalidKey("not an ECDSA key spec"))?;
             let key = EcdsaKeyPair::from_pkcs8(alg, material.expose())
                 .map_err(|_| CryptoError::InvalidKey("EC material is not a PKCS#8 key on the spec's curve"))?;
@@ -232,6 +232,8 @@ pub fn public_key_spki(target: KeySpec, material: &SecretBytes) -> Result<Vec<u8
 
 /// Whether `alg` with a wrapping key of `spec` can carry material for `target` (see the module
 /// docs). Which combinations a key store allows is policy of the core, not decided here.
+/// (`EC_P384` is not an Alibaba spec, so no Alibaba layout carries it; its material arrives
+/// through the Huawei flow: [`crate::kwp`] and [`private_key_from_pkcs8`].)
 pub fn algorithm_fits(spec: WrappingKeySpec, alg: WrappingAlgorithm, target: KeySpec) -> bool {
     use WrappingAlgorithm as A;
     if alg.wrapping_key_spec() != spec {
@@ -374,6 +376,7 @@ fn ecdsa_alg(target: KeySpec) -> Option<&'static EcdsaSigningAlgorithm> {
     match target {
         KeySpec::EcP256 => Some(&ECDSA_P256_SHA256_ASN1_SIGNING),
         KeySpec::EcP256K => Some(&ECDSA_P256K1_SHA256_ASN1_SIGNING),
+        KeySpec::EcP384 => Some(&ECDSA_P384_SHA384_ASN1_SIGNING),
         _ => None,
     }
 }
@@ -381,6 +384,7 @@ fn ecdsa_alg(target: KeySpec) -> Option<&'static EcdsaSigningAlgorithm> {
 fn curve_name(target: KeySpec) -> &'static str {
     match target {
         KeySpec::EcP256 => "EC_P256 (P-256, secp256r1)",
+        KeySpec::EcP384 => "EC_P384 (P-384, secp384r1)",
         _ => "EC_P256K (secp256k1)",
     }
 }
@@ -392,8 +396,9 @@ fn symmetric(target: KeySpec, material: SecretBytes) -> Result<SecretBytes, Byok
 }
 
 fn check_symmetric(target: KeySpec, material: &[u8]) -> Result<&[u8], ByokError> {
-    let want =
-        target.symmetric_len().ok_or_else(|| ByokError::Unsupported(format!("{} is asymmetric", target.as_str())))?;
+    let want = target
+        .symmetric_len()
+        .ok_or_else(|| ByokError::Unsupported(format!("{} is not a symmetric cipher key spec", target.as_str())))?;
     if material.len() != want {
         return Err(ByokError::InvalidMaterial(format!(
             "{} key material must be {want} bytes, got {}",
@@ -404,8 +409,15 @@ fn check_symmetric(target: KeySpec, material: &[u8]) -> Result<&[u8], ByokError>
     Ok(material)
 }
 
-/// Validates a PKCS#8 private key for an RSA or ECDSA target; returns it re-encoded by aws-lc-rs
-/// (the storage format of [`crate::keygen`]).
+/// Validates an unencrypted PKCS#8 DER private key (`PrivateKeyInfo`) for an RSA or ECDSA target
+/// (RSA modulus size, curve, consistency) and returns it re-encoded by aws-lc-rs: the storage
+/// format of [`crate::keygen`]. The Huawei import flow calls it on the KWP-unwrapped key; every
+/// failure is [`ByokError::InvalidMaterial`] (the text says what), or [`ByokError::Unsupported`]
+/// for a target that is not RSA or ECDSA.
+pub fn private_key_from_pkcs8(target: KeySpec, pkcs8: &[u8]) -> Result<SecretBytes, ByokError> {
+    canonical_pkcs8(target, pkcs8)
+}
+
 fn canonical_pkcs8(target: KeySpec, pkcs8: &[u8]) -> Result<SecretBytes, ByokError> {
     if let Some(bits) = rsa_bits(target) {
         let key = PrivateDecryptingKey::from_pkcs8(pkcs8).map_err(|e| {

@@ -73,8 +73,8 @@ where
     Ok(KeyRecord {
         key_id: col(row, "key_id")?,
         description: col(row, "description")?,
-        spec: parse_enum("key spec", &spec, KeySpec::parse)?,
-        usage: parse_enum("key usage", &usage, KeyUsage::parse)?,
+        spec: parse_enum("key spec", &spec, KeySpec::from_name)?,
+        usage: parse_enum("key usage", &usage, KeyUsage::from_name)?,
         origin: parse_enum("origin", &origin, Origin::parse)?,
         protection_level: parse_enum("protection level", &protection_level, ProtectionLevel::parse)?,
         state: parse_enum("key state", &state, KeyState::parse)?,

@@ -270,7 +270,7 @@ async fn key_round_trip_optional_fields_absent(store: &dyn Store, ids: &Ids) {
 }
 
 async fn key_round_trip_every_enum_variant(store: &dyn Store, ids: &Ids) {
-    let usages = [KeyUsage::EncryptDecrypt, KeyUsage::SignVerify];
+    let usages = KeyUsage::ALL;
     let origins = [Origin::Kms, Origin::External];
     let levels = [ProtectionLevel::Software, ProtectionLevel::Hsm];
     let n = KeySpec::ALL.len().max(KeyState::ALL.len());
