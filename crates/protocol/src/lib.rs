@@ -5,9 +5,11 @@
 //! - [`params`]: the merged request parameters and typed accessors.
 //! - [`codes`]: the error codes, HTTP statuses and messages of ALIBABA.md §3.2.
 //! - [`time`]: the wire time format `yyyy-MM-ddTHH:mm:ssZ`.
+//! - [`huawei`]: the Huawei Cloud KMS API v1.0 (SDK-HMAC-SHA256 signature, `KMS.xxxx` codes).
 
 pub mod codes;
 pub mod form;
+pub mod huawei;
 pub mod params;
 pub mod signature;
 pub mod time;

@@ -32,12 +32,25 @@ pub struct AppState {
     pub nonces: NonceCache,
     /// Freshness checks (always on outside tests).
     pub freshness: Freshness,
+    /// The Huawei protocol's project (configured, or kept in the store).
+    pub huawei: crate::huawei::HuaweiState,
 }
 
 impl AppState {
     /// State with every check on.
     pub fn new(kms: Arc<Kms>) -> Self {
-        Self { kms, nonces: NonceCache::default(), freshness: Freshness::default() }
+        Self {
+            kms,
+            nonces: NonceCache::default(),
+            freshness: Freshness::default(),
+            huawei: crate::huawei::HuaweiState::default(),
+        }
+    }
+
+    /// Serves the Huawei API for this project id (`None`: the one kept in the store).
+    pub fn with_huawei_project(mut self, project_id: Option<String>) -> Self {
+        self.huawei = crate::huawei::HuaweiState::new(project_id);
+        self
     }
 }
 
@@ -45,6 +58,9 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", axum::routing::any(handle))
+        .route("/v1.0", axum::routing::any(huawei))
+        .route("/v1.0/", axum::routing::any(huawei))
+        .route("/v1.0/{*rest}", axum::routing::any(huawei))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -61,6 +77,17 @@ async fn not_found() -> Response {
     )
 }
 
+/// The Huawei API (`/v1.0…`), see [`crate::huawei`].
+async fn huawei(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    crate::huawei::handle(&state, method, uri, headers, body).await
+}
+
 async fn handle(
     State(state): State<Arc<AppState>>,
     method: Method,
@@ -68,6 +95,10 @@ async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    if crate::huawei::is_version_discovery(&method, &uri, &headers) {
+        // Huawei's `GET /` (version list); Alibaba requests always carry parameters.
+        return crate::huawei::handle(&state, method, uri, headers, body).await;
+    }
     let request_id = new_request_id();
     let result = match body {
         Ok(body) => process(&state, &method, &uri, &headers, &body).await,

@@ -23,6 +23,7 @@ pub const ENV_VARS: &[&str] = &[
     "KEYWARD_WRAPPING_KEY_POOL",
     "KEYWARD_BOOTSTRAP_ACCESS_KEY_ID",
     "KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET",
+    "KEYWARD_HUAWEI_PROJECT_ID",
 ];
 
 const BOOTSTRAP_PAIR: &str =
@@ -53,6 +54,18 @@ pub struct RawConfig {
     /// TLS settings.
     #[serde(default)]
     pub tls: RawTls,
+    /// Huawei API settings.
+    #[serde(default)]
+    pub huawei: RawHuawei,
+}
+
+/// `[huawei]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHuawei {
+    /// The project id the Huawei API answers for (32 lower-case hex characters); default: one
+    /// generated at first start and kept in the store.
+    pub project_id: Option<String>,
 }
 
 /// `[tls]` section.
@@ -128,6 +141,8 @@ pub struct Settings {
     pub wrapping_key_pool: usize,
     /// Bootstrap AccessKey id and secret from the environment, if both are set.
     pub bootstrap_access_key: Option<(String, String)>,
+    /// The Huawei project id, when configured (otherwise kept in the store).
+    pub huawei_project_id: Option<String>,
 }
 
 /// A configuration problem, reported at startup.
@@ -271,6 +286,15 @@ impl Settings {
                 });
             }
         };
+        let huawei_project_id = env("KEYWARD_HUAWEI_PROJECT_ID").or(raw.huawei.project_id);
+        if let Some(p) = &huawei_project_id
+            && (p.len() != 32 || !p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        {
+            return Err(ConfigError::Invalid {
+                name: "huawei.project_id",
+                detail: "must be 32 lower-case hex characters".into(),
+            });
+        }
         Ok(Self {
             data_dir,
             http_addr,
@@ -283,6 +307,7 @@ impl Settings {
             deletion_sweep: std::time::Duration::from_secs(sweep),
             wrapping_key_pool,
             bootstrap_access_key,
+            huawei_project_id,
         })
     }
 
@@ -396,6 +421,23 @@ mod tests {
         assert!(
             Settings::load_with_env(&Overrides::default(), env(&[("KEYWARD_BOOTSTRAP_ACCESS_KEY_ID", "x")])).is_err()
         );
+    }
+
+    #[test]
+    fn huawei_project_id_from_file_or_env() {
+        assert_eq!(Settings::load_with_env(&Overrides::default(), env(&[])).unwrap().huawei_project_id, None);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "[huawei]\nproject_id = \"0123456789abcdef0123456789abcdef\"\n").unwrap();
+        let flags = Overrides { config_file: Some(file), ..Default::default() };
+        let s = Settings::load_with_env(&flags, env(&[])).unwrap();
+        assert_eq!(s.huawei_project_id.as_deref(), Some("0123456789abcdef0123456789abcdef"));
+        let s = Settings::load_with_env(&flags, env(&[("KEYWARD_HUAWEI_PROJECT_ID", &"f".repeat(32))])).unwrap();
+        assert_eq!(s.huawei_project_id, Some("f".repeat(32)));
+        for bad in ["{project_id}", "0123456789ABCDEF0123456789ABCDEF", "abc"] {
+            let e = Settings::load_with_env(&Overrides::default(), env(&[("KEYWARD_HUAWEI_PROJECT_ID", bad)]));
+            assert!(matches!(e, Err(ConfigError::Invalid { name: "huawei.project_id", .. })), "{bad}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - [`auth`]: signature, timestamp and nonce checks.
 //! - [`dispatch`]: action name → handler; [`actions`]: one file per action.
 //! - [`error`]: the one mapping from errors to Alibaba codes.
+//! - [`huawei`]: the Huawei Cloud KMS API v1.0 on the same listeners and keys.
 //! - [`run`]: listeners, background jobs, shutdown.
 
 pub mod actions;
@@ -20,5 +21,6 @@ pub mod bootstrap;
 pub mod config;
 pub mod dispatch;
 pub mod error;
+pub mod huawei;
 pub mod run;
 pub mod tls;

@@ -34,8 +34,13 @@ pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
         println!("  ALIBABA_CLOUD_ACCESS_KEY_SECRET={}", String::from_utf8_lossy(secret.expose()));
     }
 
+    let project_id = crate::huawei::project::resolve_project_id(&kms, settings.huawei_project_id.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot determine the Huawei project id: {e}"))?;
+    println!("keyward: huawei project id {project_id}");
+
     let handle = Handle::new();
-    let app = router(Arc::new(AppState::new(kms.clone())));
+    let app = router(Arc::new(AppState::new(kms.clone()).with_huawei_project(Some(project_id))));
     let mut servers = Vec::new();
     if let Some(addr) = settings.http_addr {
         let listener = bind(addr)?;

@@ -1,0 +1,7 @@
+//! One file per Huawei operation; each is registered in `huawei::post_action` (or the tag
+//! routes of `huawei::route`). [`common`] holds what several of them share.
+
+pub mod common;
+pub mod create_key;
+pub mod describe_key;
+pub mod tags;

@@ -1,0 +1,130 @@
+//! Tags (HUAWEI.md §1.9), with REST verbs: add one (`POST /{key_id}/tags`), batch add or
+//! delete (`POST /{key_id}/tags/action`), delete one (`DELETE /{key_id}/tags/{key}`; deleting
+//! a tag the key does not have is not an error), a key's tags (`GET /{key_id}/tags`) and the
+//! project's tags (`GET /tags`). Changes answer `204`. At most 20 tags per key (`KMS.0409`);
+//! tag keys 1–36 characters, values 0–43, without control characters or `* < > \ =`
+//! (`KMS.0401`). The same tags are seen by the Alibaba API.
+
+use std::collections::BTreeMap;
+
+use keyward_core::Error;
+use keyward_core::model::Tag;
+use keyward_protocol::huawei::codes;
+use serde_json::{Value, json};
+
+use crate::huawei::error::HwError;
+use crate::huawei::{Ctx, Reply};
+
+fn bad_char(c: char) -> bool {
+    c.is_control() || matches!(c, '*' | '<' | '>' | '\\' | '=')
+}
+
+fn tag_error(why: &str) -> HwError {
+    HwError::with_message(codes::KMS_0401, format!("Invalid tag: {why}."))
+}
+
+fn check_tag(t: &Tag) -> Result<(), HwError> {
+    let n = t.key.chars().count();
+    if n == 0 || n > 36 || t.key.chars().any(bad_char) {
+        return Err(tag_error("a key has 1-36 characters, none of them control characters or * < > \\ ="));
+    }
+    if t.value.chars().count() > 43 || t.value.chars().any(bad_char) {
+        return Err(tag_error("a value has at most 43 characters, none of them control characters or * < > \\ ="));
+    }
+    Ok(())
+}
+
+fn parse_tag(v: &Value) -> Result<Tag, HwError> {
+    let field = |name: &str| match v.get(name) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(_) => Err(tag_error("key and value are strings")),
+    };
+    if !v.is_object() {
+        return Err(tag_error("a tag is an object {\"key\",\"value\"}"));
+    }
+    let t = Tag { key: field("key")?, value: field("value")? };
+    check_tag(&t)?;
+    Ok(t)
+}
+
+fn key_id<'a>(ctx: &'a Ctx<'_>) -> Result<&'a str, HwError> {
+    ctx.path_key_id.ok_or_else(|| HwError::new(codes::KMS_0205))
+}
+
+fn quota(e: Error) -> HwError {
+    match e {
+        Error::LimitExceeded(_) => HwError::with_message(codes::KMS_0409, "Too many tags: a key holds at most 20."),
+        other => other.into(),
+    }
+}
+
+/// `POST …/kms/{key_id}/tags` with `{"tag":{"key","value"}}`.
+pub async fn create_tag(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
+    let tag = parse_tag(ctx.body.raw("tag").ok_or_else(|| HwError::missing("tag"))?)?;
+    ctx.kms.tag_key(ctx.caller, key_id(ctx)?, &[tag]).await.map_err(quota)?;
+    Ok(Reply::NoContent)
+}
+
+/// `POST …/kms/{key_id}/tags/action` with `{"tags":[…],"action":"create"|"delete"}`.
+pub async fn batch(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
+    let action = ctx.body.req_str("action")?;
+    let list = match ctx.body.raw("tags") {
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(tag_error("tags is a list")),
+        None => return Err(HwError::missing("tags")),
+    };
+    let id = key_id(ctx)?;
+    match action.as_str() {
+        "create" => {
+            let tags = list.iter().map(parse_tag).collect::<Result<Vec<_>, _>>()?;
+            if tags.len() > 20 {
+                return Err(HwError::with_message(codes::KMS_0409, "Too many tags: a key holds at most 20."));
+            }
+            ctx.kms.tag_key(ctx.caller, id, &tags).await.map_err(quota)?;
+        }
+        "delete" => {
+            let keys = list.iter().map(|t| parse_tag(t).map(|t| t.key)).collect::<Result<Vec<_>, _>>()?;
+            ctx.kms.untag_key(ctx.caller, id, Some(&keys)).await?;
+        }
+        other => {
+            let other: String = other.chars().take(32).collect();
+            return Err(HwError::invalid("action", format!("{other} is not create or delete")));
+        }
+    }
+    Ok(Reply::NoContent)
+}
+
+/// `DELETE …/kms/{key_id}/tags/{key}`.
+pub async fn delete_tag(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
+    let tag = ctx.path_tag_key.unwrap_or_default().to_string();
+    ctx.kms.untag_key(ctx.caller, key_id(ctx)?, Some(&[tag])).await?;
+    Ok(Reply::NoContent)
+}
+
+/// `GET …/kms/{key_id}/tags`: `{"tags":[{"key","value"}],"existTagsNum":N}`.
+pub async fn show_key_tags(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
+    let (_, tags) = ctx.kms.list_key_tags(ctx.caller, key_id(ctx)?).await?;
+    let list: Vec<Value> = tags.iter().map(|t| json!({"key": t.key, "value": t.value})).collect();
+    Ok(Reply::Json(json!({"tags": list, "existTagsNum": tags.len()})))
+}
+
+/// `GET …/kms/tags`: every tag key of the project with its values, `{"tags":[{"key","values"}]}`.
+pub async fn list_project_tags(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
+    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (_, t) in ctx.kms.all_key_tags(ctx.caller).await? {
+        let values = by_key.entry(t.key).or_default();
+        if !values.contains(&t.value) {
+            values.push(t.value);
+        }
+    }
+    let tags: Vec<Value> = by_key
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort();
+            json!({"key": k, "values": v})
+        })
+        .collect();
+    Ok(Reply::Json(json!({ "tags": tags })))
+}
