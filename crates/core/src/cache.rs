@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use keyward_crypto::aead::SymmetricKey;
 use keyward_crypto::asymmetric::AsymmetricKey;
+use keyward_crypto::mac::MacKey;
 
 use crate::model::{KeyRecord, SecretRecord, SecretVersionRecord};
 
@@ -33,6 +34,8 @@ pub enum Material {
     Symmetric(SymmetricKey),
     /// RSA, ECDSA or SM2 key pair.
     Asymmetric(AsymmetricKey),
+    /// HMAC key (boxed: aws-lc-rs keeps the whole HMAC state inline).
+    Mac(Box<MacKey>),
 }
 
 /// One version of a cached key.

@@ -56,13 +56,24 @@ pub enum Error {
     /// with the public key of another GetParametersForImport call.
     #[error("import token is invalid: {0}")]
     InvalidImportToken(String),
+    /// A genuine ImportToken, but issued for another key (Huawei: KMS.2603).
+    #[error("import token is invalid: the token was not issued for this key")]
+    ImportTokenForAnotherKey,
     /// The ImportToken is older than 24 hours.
     #[error("import token is expired")]
     ExpiredImportToken,
-    /// The material does not decrypt, does not fit the key spec, or differs from the material
-    /// first imported into the key.
+    /// Invalid key material, untyped. The core now reports every import refusal as
+    /// [`Error::Import`]; this variant stays for callers that build it themselves.
     #[error("key material is invalid: {0}")]
     InvalidKeyMaterial(String),
+    /// Imported material (or its wrapping) was refused; [`ImportError`] says exactly why, so each
+    /// protocol can give each case its own code (Huawei: KMS.0311, 2604, 2606, 2608–2610, …).
+    #[error("key material is invalid: {0}")]
+    Import(ImportError),
+    /// The operation does not apply to HMAC keys (encryption, signing, public key, import), or an
+    /// HMAC key was asked for something only other keys do. The text names the operation.
+    #[error("HMAC keys do not support this operation: {0}")]
+    HmacKeyUnsupported(String),
     /// A quota (instance keys, tags) would be exceeded.
     #[error("{0}")]
     LimitExceeded(String),
@@ -101,6 +112,66 @@ pub enum Error {
     /// Our own fault: storage, sealing, key generation. Details are logged, not returned.
     #[error("internal failure: {0}")]
     Internal(String),
+}
+
+/// Why an import was refused (inside [`Error::Import`]). Messages never contain key material.
+///
+/// | variant | Huawei code (HUAWEI.md §1.10) | Alibaba code |
+/// |---|---|---|
+/// | `Undecryptable` | KMS.0311 | InvalidKeyMaterial |
+/// | `MaterialLength` | KMS.2604 | InvalidKeyMaterial |
+/// | `MaterialMismatch` | KMS.2606 | InvalidKeyMaterial |
+/// | `PrivateKeyMissing` | KMS.2608 | InvalidKeyMaterial |
+/// | `InvalidPrivateKey` | KMS.2609 | InvalidKeyMaterial |
+/// | `TemporaryKeyLength` | KMS.2610 | InvalidKeyMaterial |
+/// | `ExpiryNotInFuture`, `ExpiryTooLate` | KMS.2602 | InvalidParameter (`KeyMaterialExpireUnix`) |
+/// | `ExpiryNotSupported` | KMS.0325 | Rejected.UnsupportedOperation |
+/// | `NotPendingImport` | KMS.0310 | Rejected.StateModifiedFailed |
+/// | `Invalid` | KMS.0308 | InvalidKeyMaterial |
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// The encrypted material (or the encrypted temporary key) does not decrypt with the token's
+    /// wrapping key and algorithm (also: every failure with `RSAES_PKCS1_V1_5`, which must not
+    /// tell a bad padding from a bad length). The text says which.
+    #[error("{0}")]
+    Undecryptable(String),
+    /// Symmetric material of the wrong length for the key spec; the text gives both lengths.
+    #[error("{0}")]
+    MaterialLength(String),
+    /// The material differs from the material first imported into the key (binding rule).
+    #[error("the material differs from the material first imported into this key")]
+    MaterialMismatch,
+    /// An asymmetric key needs the wrapped private key and none was given.
+    #[error("an asymmetric key needs the wrapped private key (PKCS#8 under the temporary key)")]
+    PrivateKeyMissing,
+    /// The private key does not unwrap under the temporary key (RFC 5649), is not an unencrypted
+    /// PKCS#8 DER key, or does not match the key spec (type, RSA size, curve). The text says what.
+    #[error("{0}")]
+    InvalidPrivateKey(String),
+    /// The decrypted temporary key is neither 16 nor 32 bytes (its length).
+    #[error("the temporary key must be 16 or 32 bytes, not {0}")]
+    TemporaryKeyLength(usize),
+    /// The expiry time is not in the future.
+    #[error("must be 0 (never) or a time in the future")]
+    ExpiryNotInFuture,
+    /// The expiry time is after 9999-12-31T23:59:59Z (usually milliseconds given as seconds).
+    #[error("must be Unix seconds no later than 9999-12-31T23:59:59Z (not milliseconds)")]
+    ExpiryTooLate,
+    /// An expiry time was given for asymmetric material, which never expires.
+    #[error("imported asymmetric key material never expires; do not set an expiration time")]
+    ExpiryNotSupported,
+    /// The operation needs a key in `PendingImport` state; the key is in this (effective) state.
+    #[error("the key is {}, not PendingImport", .0.as_str())]
+    NotPendingImport(KeyState),
+    /// Any other refusal (a wrapping that cannot carry this key spec, …).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<ImportError> for Error {
+    fn from(e: ImportError) -> Self {
+        Self::Import(e)
+    }
 }
 
 impl Error {

@@ -26,5 +26,5 @@ pub mod service;
 pub mod store;
 pub mod wrapping_pool;
 
-pub use error::Error;
+pub use error::{Error, ImportError};
 pub use service::{Caller, Kms, KmsConfig};

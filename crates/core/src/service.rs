@@ -236,6 +236,8 @@ impl Kms {
                     let plain = self.barrier.open(keyward_crypto::RecordKind::KeyMaterial, &aad, sealed)?;
                     Some(if record.spec.is_symmetric() {
                         Material::Symmetric(keyward_crypto::aead::SymmetricKey::new(record.spec, &plain)?)
+                    } else if record.spec.is_hmac() {
+                        Material::Mac(Box::new(keyward_crypto::mac::MacKey::new(record.spec, &plain)?))
                     } else {
                         Material::Asymmetric(
                             keyward_crypto::asymmetric::AsymmetricKey::new(record.spec, &plain)

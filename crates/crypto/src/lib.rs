@@ -6,6 +6,7 @@
 //! - [`barrier`]: the root-key barrier that seals every secret record before it reaches a store
 //!   (DESIGN.md §2).
 //! - [`random`]: system randomness and identifiers derived from it.
+//! - [`mac`]: [`mac::MacKey`], HMAC-SHA-256/384/512 for HMAC keys (GenerateMac / VerifyMac).
 //! - [`kwp`]: AES key wrap with padding (RFC 5649), the Huawei import flow's private-key wrapping.
 //! - [`byok`]: Bring Your Own Key — wrapping key pairs, unwrapping imported material (server)
 //!   and wrapping it (client, CLI) for every documented wrapping algorithm.
@@ -23,6 +24,7 @@ pub mod byok;
 pub mod context;
 pub mod keygen;
 pub mod kwp;
+pub mod mac;
 pub mod random;
 pub mod secret;
 pub mod spec;

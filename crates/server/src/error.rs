@@ -2,8 +2,8 @@
 //! `Message`). Mapping is by type, never by message text. 5xx responses hide details; the log
 //! gets them under the same `RequestId`.
 
-use keyward_core::Error;
 use keyward_core::model::KeyState;
+use keyward_core::{Error, ImportError};
 use keyward_protocol::codes::{self, ErrorCode};
 use keyward_protocol::params::ParamError;
 
@@ -84,6 +84,25 @@ impl From<Error> for ApiError {
             Error::InvalidImportToken(why) => {
                 Self::with_message(codes::INVALID_IMPORT_TOKEN, format!("The import token is invalid: {why}."))
             }
+            Error::ImportTokenForAnotherKey => Self::with_message(
+                codes::INVALID_IMPORT_TOKEN,
+                "The import token is invalid: the token was not issued for this key.",
+            ),
+            Error::Import(e) => match e {
+                ImportError::ExpiryNotInFuture | ImportError::ExpiryTooLate => {
+                    Self::invalid("KeyMaterialExpireUnix", e)
+                }
+                ImportError::ExpiryNotSupported => Self::with_message(codes::UNSUPPORTED_OPERATION, e.to_string()),
+                ImportError::NotPendingImport(s) => Self::with_message(
+                    codes::STATE_MODIFIED_FAILED,
+                    format!("Keystate modified failed: the key is in state {}.", s.as_str()),
+                ),
+                _ => Self::with_message(codes::INVALID_KEY_MATERIAL, format!("The key material is invalid: {e}.")),
+            },
+            Error::HmacKeyUnsupported(m) => Self::with_message(
+                codes::UNSUPPORTED_OPERATION,
+                format!("HMAC keys do not support this operation: {m}."),
+            ),
             Error::ExpiredImportToken => Self::with_message(
                 codes::EXPIRED_IMPORT_TOKEN,
                 "The import token is expired (tokens are valid for 24 hours); call GetParametersForImport again.",
@@ -152,6 +171,19 @@ mod tests {
             (Error::InvalidImportToken("x".into()), 400, "InvalidImportToken"),
             (Error::ExpiredImportToken, 400, "ExpiredImportToken"),
             (Error::InvalidKeyMaterial("x".into()), 400, "InvalidKeyMaterial"),
+            (Error::ImportTokenForAnotherKey, 400, "InvalidImportToken"),
+            (Error::Import(ImportError::Undecryptable("x".into())), 400, "InvalidKeyMaterial"),
+            (Error::Import(ImportError::MaterialLength("x".into())), 400, "InvalidKeyMaterial"),
+            (Error::Import(ImportError::MaterialMismatch), 400, "InvalidKeyMaterial"),
+            (Error::Import(ImportError::PrivateKeyMissing), 400, "InvalidKeyMaterial"),
+            (Error::Import(ImportError::InvalidPrivateKey("x".into())), 400, "InvalidKeyMaterial"),
+            (Error::Import(ImportError::TemporaryKeyLength(24)), 400, "InvalidKeyMaterial"),
+            (Error::Import(ImportError::Invalid("x".into())), 400, "InvalidKeyMaterial"),
+            (Error::Import(ImportError::ExpiryNotInFuture), 400, "InvalidParameter"),
+            (Error::Import(ImportError::ExpiryTooLate), 400, "InvalidParameter"),
+            (Error::Import(ImportError::ExpiryNotSupported), 400, "Rejected.UnsupportedOperation"),
+            (Error::Import(ImportError::NotPendingImport(KeyState::Enabled)), 409, "Rejected.StateModifiedFailed"),
+            (Error::HmacKeyUnsupported("x".into()), 400, "Rejected.UnsupportedOperation"),
             (Error::InstanceNotFound, 403, "Forbidden.DKMSInstanceNotFound"),
             (Error::KeyState(KeyState::Disabled), 409, "Rejected.Disabled"),
             (Error::KeyState(KeyState::PendingDeletion), 409, "Rejected.PendingDeletion"),

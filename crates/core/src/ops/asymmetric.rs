@@ -1,7 +1,9 @@
 //! AsymmetricEncrypt, AsymmetricDecrypt, AsymmetricSign, AsymmetricVerify and GetPublicKey
-//! (ALIBABA.md §5.4). Every one names its `KeyVersionId`. Ciphertexts are raw (no KMS header),
-//! so users can encrypt locally with the public key; signatures are over a caller-computed
-//! digest (SHA-256, or SM3(Z‖M) for SM2DSA).
+//! (ALIBABA.md §5.4; Huawei sign/verify/get-publickey). Every one names its `KeyVersionId`.
+//! Ciphertexts are raw (no KMS header), so users can encrypt locally with the public key;
+//! signatures are over a caller-computed digest of the algorithm's hash (SHA-256/384/512, or
+//! SM3(Z‖M) for SM2DSA): `AsymmetricAlgorithm::digest_len` bytes, else `InvalidParameter` naming
+//! `Digest` (Huawei: KMS.0329).
 
 use keyward_crypto::SecretBytes;
 use keyward_crypto::asymmetric::{AsymmetricAlgorithm, AsymmetricError, AsymmetricKey};
@@ -29,9 +31,24 @@ fn map_err(e: AsymmetricError) -> Error {
             Error::invalid("Plaintext", format!("at most {max} bytes for this key and algorithm"))
         }
         AsymmetricError::Undecryptable => Error::invalid("CiphertextBlob", "does not decrypt with this key version"),
-        AsymmetricError::InvalidDigest => Error::invalid("Digest", "must be the base64 of a 32-byte digest"),
+        AsymmetricError::InvalidDigest => Error::invalid("Digest", DIGEST_DETAIL),
         AsymmetricError::Crypto(c) => c.into(),
     }
+}
+
+/// Detail of the `Digest` error: its length must match the algorithm.
+const DIGEST_DETAIL: &str = "must be the base64 of a digest of the algorithm's hash \
+                             (32 bytes for SHA-256 and SM3, 48 for SHA-384, 64 for SHA-512)";
+
+/// Refuses symmetric and HMAC keys.
+fn check_asymmetric(spec: keyward_crypto::KeySpec, what: &str) -> Result<(), Error> {
+    if spec.is_hmac() {
+        return Err(Error::HmacKeyUnsupported(format!("{what} needs an asymmetric key")));
+    }
+    if !spec.is_asymmetric() {
+        return Err(Error::UnsupportedOperation(format!("{what} needs an asymmetric key")));
+    }
+    Ok(())
 }
 
 impl Kms {
@@ -48,9 +65,7 @@ impl Kms {
         if check_state {
             self.check_usable(&key)?;
         }
-        if key.record.spec.is_symmetric() {
-            return Err(Error::UnsupportedOperation("this operation needs an asymmetric key".into()));
-        }
+        check_asymmetric(key.record.spec, "this operation")?;
         if !algorithm.fits(key.record.spec, key.record.usage) {
             return Err(Error::UnsupportedOperation(format!(
                 "{} does not fit a {} {} key",
@@ -127,8 +142,8 @@ impl Kms {
         signature: &[u8],
     ) -> Result<AsymmetricOutput<bool>, Error> {
         let _ = caller;
-        if digest.len() != 32 {
-            return Err(Error::invalid("Digest", "must be the base64 of a 32-byte digest"));
+        if algorithm.digest_len().is_some_and(|n| n != digest.len()) {
+            return Err(Error::invalid("Digest", DIGEST_DETAIL));
         }
         self.with_asymmetric(
             key_ref,
@@ -151,9 +166,7 @@ impl Kms {
         let id = self.resolve_key(key_ref).await?;
         let key = self.loaded_key(&id).await?;
         self.check_usable(&key)?;
-        if key.record.spec.is_symmetric() {
-            return Err(Error::UnsupportedOperation("GetPublicKey needs an asymmetric key".into()));
-        }
+        check_asymmetric(key.record.spec, "GetPublicKey")?;
         let version = key.version(version_id).ok_or(Error::KeyVersionNotFound)?;
         let Some(Material::Asymmetric(ak)) = &version.material else {
             return Err(Error::KeyState(crate::model::KeyState::PendingImport));

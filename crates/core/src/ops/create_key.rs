@@ -1,4 +1,11 @@
-//! CreateKey (ALIBABA.md §5.1): a KMS-generated or EXTERNAL key, default or in an instance.
+//! CreateKey (ALIBABA.md §5.1, HUAWEI.md §1.3): a KMS-generated or EXTERNAL key, default or in an
+//! instance.
+//!
+//! EXTERNAL keys: HMAC specs are never importable ([`Error::HmacKeyUnsupported`]). Asymmetric
+//! EXTERNAL keys live in a software KMS instance for the Alibaba API (its BYOK layouts for private
+//! keys are instance-only); the Huawei API imports private keys into default keys (temporary AES
+//! key + RFC 5649, `Kms::import_wrapped_private_key`), and asks for that with
+//! [`CreateKeyOptions::default_store_asymmetric_import`] through [`Kms::create_key_with`].
 
 use keyward_crypto::{KeySpec, KeyUsage, RecordKind, keygen, random};
 
@@ -39,10 +46,32 @@ pub struct CreateKeyRequest {
     pub rotation_interval_secs: Option<i64>,
 }
 
+/// Protocol-dependent policy of [`Kms::create_key_with`]; the default is the Alibaba API's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CreateKeyOptions {
+    /// Allow EXTERNAL asymmetric keys outside a KMS instance (the Huawei API, whose private-key
+    /// import is `Kms::import_wrapped_private_key`). `EC_SM2` stays instance-only: no default-key
+    /// layout carries SM2 private keys.
+    pub default_store_asymmetric_import: bool,
+}
+
 impl Kms {
     /// Creates a key. KMS-generated keys start `Enabled` with a first version holding fresh
     /// material; EXTERNAL keys start `PendingImport` with a first version awaiting import.
+    /// The Alibaba policy: [`Kms::create_key_with`] with default [`CreateKeyOptions`].
     pub async fn create_key(&self, caller: &Caller, req: CreateKeyRequest) -> Result<KeyRecord, Error> {
+        self.create_key_with(caller, req, CreateKeyOptions::default()).await
+    }
+
+    /// [`Kms::create_key`] with explicit options. Signature:
+    /// `create_key_with(&self, caller: &Caller, req: CreateKeyRequest, options: CreateKeyOptions)
+    /// -> Result<KeyRecord, Error>`.
+    pub async fn create_key_with(
+        &self,
+        caller: &Caller,
+        req: CreateKeyRequest,
+        options: CreateKeyOptions,
+    ) -> Result<KeyRecord, Error> {
         let _ = caller;
         let spec = req.spec.unwrap_or(KeySpec::Aes256);
         let usage = req.usage.unwrap_or_else(|| spec.default_usage());
@@ -75,7 +104,14 @@ impl Kms {
             }
             None => None,
         };
-        if origin == Origin::External && !spec.is_symmetric() && instance.is_none() {
+        if origin == Origin::External && spec.is_hmac() {
+            return Err(Error::HmacKeyUnsupported(format!(
+                "{} key material cannot be imported; create HMAC keys with origin KMS",
+                spec.as_str()
+            )));
+        }
+        let default_store_import = options.default_store_asymmetric_import && spec != KeySpec::EcSm2;
+        if origin == Origin::External && spec.is_asymmetric() && instance.is_none() && !default_store_import {
             return Err(Error::UnsupportedOperation(format!(
                 "an EXTERNAL {} key must be created in a software KMS instance (DKMSInstanceId): \
                  default keys import symmetric key material only",
@@ -210,6 +246,56 @@ mod tests {
         let sealed = versions[0].sealed_material.as_ref().unwrap();
         let aad = format!("{}/{}", k.key_id, versions[0].version_id);
         assert_eq!(kms.barrier().open(RecordKind::KeyMaterial, &aad, sealed).unwrap().len(), 32);
+    }
+
+    #[tokio::test]
+    async fn huawei_specs_generate_and_hmac_keys_are_not_importable() {
+        let kms = kms().await;
+        for (spec, usage, len) in [
+            (KeySpec::Hmac256, KeyUsage::GenerateVerifyMac, 32),
+            (KeySpec::Hmac384, KeyUsage::GenerateVerifyMac, 48),
+            (KeySpec::Hmac512, KeyUsage::GenerateVerifyMac, 64),
+            (KeySpec::EcP384, KeyUsage::SignVerify, 0),
+        ] {
+            let k =
+                kms.create_key(&admin(), CreateKeyRequest { spec: Some(spec), ..Default::default() }).await.unwrap();
+            assert_eq!((k.usage, k.state), (usage, KeyState::Enabled));
+            let v = kms.store().list_key_versions(&k.key_id).await.unwrap().remove(0);
+            let aad = format!("{}/{}", k.key_id, v.version_id);
+            let m = kms.barrier().open(RecordKind::KeyMaterial, &aad, v.sealed_material.as_ref().unwrap()).unwrap();
+            if len > 0 {
+                assert_eq!(m.len(), len);
+            }
+            // The hot path loads it.
+            kms.loaded_key(&k.key_id).await.unwrap();
+            let ext = CreateKeyRequest { spec: Some(spec), origin: Some(Origin::External), ..Default::default() };
+            let huawei = CreateKeyOptions { default_store_asymmetric_import: true };
+            let r = kms.create_key_with(&admin(), ext, huawei).await;
+            if spec.is_hmac() {
+                assert!(matches!(r, Err(Error::HmacKeyUnsupported(_))), "{spec:?}");
+            } else {
+                assert_eq!(r.unwrap().state, KeyState::PendingImport);
+            }
+            let wrong =
+                CreateKeyRequest { spec: Some(spec), usage: Some(KeyUsage::EncryptDecrypt), ..Default::default() };
+            assert!(matches!(kms.create_key(&admin(), wrong).await, Err(Error::InvalidParameter { .. })));
+        }
+    }
+
+    #[tokio::test]
+    async fn default_store_asymmetric_import_is_opt_in() {
+        let kms = kms().await;
+        let req = |spec| CreateKeyRequest { spec: Some(spec), origin: Some(Origin::External), ..Default::default() };
+        let huawei = CreateKeyOptions { default_store_asymmetric_import: true };
+        for spec in [KeySpec::Rsa2048, KeySpec::EcP256, KeySpec::EcP384] {
+            // Alibaba: instance only.
+            assert!(matches!(kms.create_key(&admin(), req(spec)).await, Err(Error::UnsupportedOperation(_))));
+            let k = kms.create_key_with(&admin(), req(spec), huawei).await.unwrap();
+            assert_eq!((k.state, k.instance_id.as_deref(), k.key_id.len()), (KeyState::PendingImport, None, 36));
+        }
+        // No default-store layout for SM2 private keys.
+        let r = kms.create_key_with(&admin(), req(KeySpec::EcSm2), huawei).await;
+        assert!(matches!(r, Err(Error::UnsupportedOperation(_))));
     }
 
     #[tokio::test]

@@ -10,6 +10,12 @@
 //! | software instance | AES, SM4 | `RSA_2048` | `RSAES_OAEP_SHA_256`, `RSAES_PKCS1_V1_5` |
 //! | software instance | RSA, `EC_P256`, `EC_P256K` | `RSA_2048` | `RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD` |
 //! | software instance | `EC_SM2` | `EC_SM2` | `SM2PKE_SM4_ECB` |
+//! | default key | RSA, `EC_P256`, `EC_P256K`, `EC_P384` | `RSA_2048` | `RSAES_OAEP_SHA_256` (the Huawei flow: it wraps a temporary AES key; the private key comes RFC 5649-wrapped under it, see `Kms::import_wrapped_private_key`) |
+//!
+//! HMAC keys have no import ([`Error::HmacKeyUnsupported`]); nor do default `EC_SM2` keys (such
+//! keys exist only in instances). Only the Huawei API creates EXTERNAL asymmetric default keys;
+//! Alibaba's ImportKeyMaterial refuses them (its `RSAES_OAEP_SHA_256` layout is for symmetric
+//! material), so such a key is imported through the Huawei API only.
 //!
 //! The ImportToken is `base64(0x01 ‖ token id (16 B) ‖ expiry (8 B, big-endian Unix seconds) ‖
 //! MAC (16 B))`, the MAC (root-derived key) covering id, expiry and key id: a forged or
@@ -48,6 +54,9 @@ pub fn check_wrapping(key: &KeyRecord, wspec: WrappingKeySpec, alg: WrappingAlgo
     use WrappingAlgorithm as A;
     use WrappingKeySpec as W;
     let in_instance = key.instance_id.is_some();
+    if key.spec.is_hmac() {
+        return Err(Error::HmacKeyUnsupported(format!("{} key material cannot be imported", key.spec.as_str())));
+    }
     let allowed: &[(W, A)] = match (key.spec.is_symmetric(), key.spec, in_instance) {
         (true, _, false) => &[
             (W::Rsa2048, A::RsaesOaepSha256),
@@ -58,6 +67,7 @@ pub fn check_wrapping(key: &KeyRecord, wspec: WrappingKeySpec, alg: WrappingAlgo
         (true, _, true) => &[(W::Rsa2048, A::RsaesOaepSha256), (W::Rsa2048, A::RsaesPkcs1V15)],
         (false, KeySpec::EcSm2, true) => &[(W::EcSm2, A::Sm2PkeSm4Ecb)],
         (false, _, true) => &[(W::Rsa2048, A::RsaesOaepSha256Aes256EcbPkcs7Pad)],
+        (false, spec, false) if spec != KeySpec::EcSm2 => &[(W::Rsa2048, A::RsaesOaepSha256)],
         (false, _, false) => {
             return Err(Error::UnsupportedOperation(format!(
                 "asymmetric ({}) key material can be imported only into keys of a software KMS instance",
@@ -176,6 +186,14 @@ impl Kms {
         exp_bytes.copy_from_slice(exp);
         let expires_at = i64::from_be_bytes(exp_bytes);
         if !bool::from(self.token_mac(id, expires_at, key_id).ct_eq(mac)) {
+            // A genuine token of another key (its MAC verifies for that key) is told apart from a
+            // forged one.
+            if let Some(other) = self.store.get_import_token(&hex::encode(id)).await?
+                && other.key_id != key_id
+                && bool::from(self.token_mac(id, expires_at, &other.key_id).ct_eq(mac))
+            {
+                return Err(Error::ImportTokenForAnotherKey);
+            }
             return Err(invalid("the token was not issued for this key"));
         }
         if self.now() >= expires_at {
@@ -228,7 +246,7 @@ mod tests {
             kms.check_import_token(&p.import_token, &ext.key_id).await.unwrap();
             assert!(matches!(
                 kms.check_import_token(&p.import_token, &own.key_id).await,
-                Err(Error::InvalidImportToken(_))
+                Err(Error::ImportTokenForAnotherKey)
             ));
         }
         for (w, a, name) in [
@@ -284,6 +302,51 @@ mod tests {
         )
         .await
         .unwrap();
+    }
+
+    #[tokio::test]
+    async fn default_asymmetric_keys_take_the_temporary_key_wrapping_and_hmac_keys_none() {
+        use crate::ops::create_key::CreateKeyOptions;
+        let kms = kms().await;
+        let huawei = CreateKeyOptions { default_store_asymmetric_import: true };
+        for spec in [KeySpec::Rsa2048, KeySpec::Rsa4096, KeySpec::EcP256, KeySpec::EcP384, KeySpec::EcP256K] {
+            let req = CreateKeyRequest { spec: Some(spec), origin: Some(Origin::External), ..Default::default() };
+            let k = kms.create_key_with(&admin(), req, huawei).await.unwrap();
+            let p = kms
+                .get_parameters_for_import(
+                    &admin(),
+                    &k.key_id,
+                    WrappingKeySpec::Rsa2048,
+                    WrappingAlgorithm::RsaesOaepSha256,
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(keyward_crypto::asymmetric::public_key_spec(&p.public_key_der), Some(KeySpec::Rsa2048));
+            for a in [WrappingAlgorithm::RsaesOaepSha1, WrappingAlgorithm::RsaesOaepSha256Aes256EcbPkcs7Pad] {
+                let e = kms.get_parameters_for_import(&admin(), &k.key_id, WrappingKeySpec::Rsa2048, a, None).await;
+                assert!(matches!(e, Err(Error::InvalidParameter { name: "WrappingAlgorithm", .. })), "{spec:?}");
+            }
+        }
+        // HMAC keys are never EXTERNAL; a KMS-origin one is refused as not EXTERNAL first.
+        let mac = CreateKeyRequest { spec: Some(KeySpec::Hmac256), ..Default::default() };
+        let mac = kms.create_key(&admin(), mac).await.unwrap();
+        let e = kms
+            .get_parameters_for_import(
+                &admin(),
+                &mac.key_id,
+                WrappingKeySpec::Rsa2048,
+                WrappingAlgorithm::RsaesOaepSha256,
+                None,
+            )
+            .await;
+        assert!(matches!(e, Err(Error::UnsupportedOrigin)));
+        let mut ext_mac = mac.clone();
+        ext_mac.origin = Origin::External;
+        assert!(matches!(
+            check_wrapping(&ext_mac, WrappingKeySpec::Rsa2048, WrappingAlgorithm::RsaesOaepSha256),
+            Err(Error::HmacKeyUnsupported(_))
+        ));
     }
 
     #[tokio::test]

@@ -4,14 +4,14 @@
 //! Binding: the first import records a keyed fingerprint (root-derived HMAC) of the material —
 //! for asymmetric keys, of its public key — on the key version. Every later import must match
 //! it (re-import after deletion or expiry, or to change the expiry); different material is
-//! `InvalidKeyMaterial`. The same material may go into several keys: each key's ciphertexts are
+//! `Error::Import(ImportError::MaterialMismatch)`. The same material may go into several keys: each key's ciphertexts are
 //! bound to its own version id, so they do not open under the other key.
 
 use keyward_crypto::byok::{self, ByokError, WrappingAlgorithm, WrappingKeySpec};
 use keyward_crypto::{KeySpec, MacPurpose, RecordKind, SecretBytes};
 use subtle::ConstantTimeEq;
 
-use crate::error::Error;
+use crate::error::{Error, ImportError};
 use crate::model::{ImportTokenRecord, KeyRecord, KeyState, Origin};
 use crate::service::{Caller, Kms};
 use crate::store::StoreError;
@@ -33,6 +33,13 @@ pub struct ImportKeyMaterialRequest<'a> {
 
 impl Kms {
     /// Imports material into the token's key version.
+    ///
+    /// Refusals: [`Error::UnsupportedOrigin`] (not EXTERNAL), [`Error::StateModifiedFailed`]
+    /// (PendingDeletion), token errors ([`Error::InvalidImportToken`],
+    /// [`Error::ImportTokenForAnotherKey`], [`Error::ExpiredImportToken`]), and [`Error::Import`]:
+    /// `ExpiryNotInFuture`/`ExpiryTooLate`, `Undecryptable`, `MaterialLength` (symmetric),
+    /// `InvalidPrivateKey` (Alibaba's private-key layouts), `MaterialMismatch`, `Invalid`.
+    /// Re-import into an `Enabled` key is allowed (same material: it may change the expiry).
     pub async fn import_key_material(
         &self,
         caller: &Caller,
@@ -46,22 +53,33 @@ impl Kms {
         if key.state == KeyState::PendingDeletion {
             return Err(Error::StateModifiedFailed(key.state));
         }
-        let expire = match req.expire_unix {
-            None | Some(0) => None,
-            Some(t) if t <= self.now() => {
-                return Err(Error::invalid("KeyMaterialExpireUnix", "must be 0 (never) or a time in the future"));
-            }
-            // Unix seconds up to 9999-12-31T23:59:59Z; larger values are usually milliseconds.
-            Some(t) if t > MAX_EXPIRE_UNIX => {
-                return Err(Error::invalid(
-                    "KeyMaterialExpireUnix",
-                    "must be Unix seconds no later than 9999-12-31T23:59:59Z (not milliseconds)",
-                ));
-            }
-            Some(t) => Some(t),
-        };
+        let expire = self.check_material_expiry(req.expire_unix)?;
         let token = self.check_import_token(req.import_token, &key.key_id).await?;
         let material = self.unwrap_with_token(&token, req.encrypted_key_material, &key).await?;
+        self.store_imported_material(&key, &token, material, expire, false).await
+    }
+
+    /// Checks an import's expiry (Unix seconds; `None` or 0 = never).
+    pub(crate) fn check_material_expiry(&self, expire_unix: Option<i64>) -> Result<Option<i64>, Error> {
+        match expire_unix {
+            None | Some(0) => Ok(None),
+            Some(t) if t <= self.now() => Err(ImportError::ExpiryNotInFuture.into()),
+            // Unix seconds up to 9999-12-31T23:59:59Z; larger values are usually milliseconds.
+            Some(t) if t > MAX_EXPIRE_UNIX => Err(ImportError::ExpiryTooLate.into()),
+            Some(t) => Ok(Some(t)),
+        }
+    }
+
+    /// Applies the binding rule, seals `material` into the token's version and enables the key.
+    /// With `require_pending`, the key must (still) be `PendingImport`.
+    pub(crate) async fn store_imported_material(
+        &self,
+        key: &KeyRecord,
+        token: &ImportTokenRecord,
+        material: SecretBytes,
+        expire: Option<i64>,
+        require_pending: bool,
+    ) -> Result<KeyRecord, Error> {
         let fingerprint = self.material_fingerprint(key.spec, &material)?;
         let aad = format!("{}/{}", key.key_id, token.version_id);
         let sealed = self.barrier.seal(RecordKind::KeyMaterial, &aad, material.expose())?;
@@ -69,8 +87,14 @@ impl Kms {
 
         for _ in 0..16 {
             let mut key = self.store.get_key(&key.key_id).await?.ok_or(Error::KeyNotFound)?;
-            if key.state == KeyState::PendingDeletion {
+            if key.state == KeyState::PendingDeletion && !require_pending {
                 return Err(Error::StateModifiedFailed(key.state));
+            }
+            if require_pending {
+                let state = self.effective(key.clone()).state;
+                if state != KeyState::PendingImport {
+                    return Err(ImportError::NotPendingImport(state).into());
+                }
             }
             let versions = self.store.list_key_versions(&key.key_id).await?;
             let version = versions
@@ -79,9 +103,7 @@ impl Kms {
                 .ok_or_else(|| Error::InvalidImportToken("the token's key version no longer exists".into()))?;
             let first_import = match &version.material_fingerprint {
                 Some(bound) if !bool::from(bound.as_slice().ct_eq(&fingerprint)) => {
-                    return Err(Error::InvalidKeyMaterial(
-                        "the material differs from the material first imported into this key".into(),
-                    ));
+                    return Err(ImportError::MaterialMismatch.into());
                 }
                 Some(_) => false,
                 None => true,
@@ -114,9 +136,38 @@ impl Kms {
         Err(Error::Internal("too many concurrent updates while importing key material".into()))
     }
 
+    /// Parses a token's stored wrapping spec and algorithm and opens its wrapping private key.
+    pub(crate) fn open_wrapping_key(
+        &self,
+        t: &ImportTokenRecord,
+    ) -> Result<(WrappingKeySpec, WrappingAlgorithm, SecretBytes), Error> {
+        let spec = WrappingKeySpec::parse(&t.wrapping_spec)
+            .ok_or_else(|| Error::Internal(format!("stored wrapping spec {:?} unknown", t.wrapping_spec)))?;
+        let alg = WrappingAlgorithm::parse(&t.wrapping_algorithm)
+            .ok_or_else(|| Error::Internal(format!("stored wrapping algorithm {:?} unknown", t.wrapping_algorithm)))?;
+        let private = self.barrier.open(RecordKind::WrappingKey, &t.token_id, &t.sealed_private_key)?;
+        Ok((spec, alg, private))
+    }
+
+    /// After a failed unwrap: whether `encrypted` opens with another live token of the key, i.e.
+    /// it was wrapped with the public key of another GetParametersForImport call.
+    pub(crate) async fn wrapped_for_another_token(
+        &self,
+        token: &ImportTokenRecord,
+        key_id: &str,
+        opens: impl Fn(&ImportTokenRecord) -> Result<bool, Error>,
+    ) -> Result<bool, Error> {
+        for other in self.store.list_live_import_tokens(key_id, self.now()).await? {
+            if other.token_id != token.token_id && opens(&other)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Unwraps with the token's wrapping key. When that fails, the material may have been
     /// wrapped with the public key of another live token of the same key: that is reported as a
-    /// token mismatch (`InvalidImportToken`), anything else as `InvalidKeyMaterial`.
+    /// token mismatch (`InvalidImportToken`), anything else as [`Error::Import`].
     async fn unwrap_with_token(
         &self,
         token: &ImportTokenRecord,
@@ -124,44 +175,37 @@ impl Kms {
         key: &KeyRecord,
     ) -> Result<SecretBytes, Error> {
         let attempt = |t: &ImportTokenRecord| -> Result<Result<SecretBytes, ByokError>, Error> {
-            let spec = WrappingKeySpec::parse(&t.wrapping_spec)
-                .ok_or_else(|| Error::Internal(format!("stored wrapping spec {:?} unknown", t.wrapping_spec)))?;
-            let alg = WrappingAlgorithm::parse(&t.wrapping_algorithm).ok_or_else(|| {
-                Error::Internal(format!("stored wrapping algorithm {:?} unknown", t.wrapping_algorithm))
-            })?;
-            let private = self.barrier.open(RecordKind::WrappingKey, &t.token_id, &t.sealed_private_key)?;
+            let (spec, alg, private) = self.open_wrapping_key(t)?;
             Ok(byok::unwrap_material(spec, alg, &private, encrypted, key.spec))
         };
         // With PKCS#1 v1.5 every unwrap failure gets the same message, so the answers do not
         // tell a bad padding from a bad length (no Bleichenbacher-style padding oracle).
         let pkcs1 = token.wrapping_algorithm == WrappingAlgorithm::RsaesPkcs1V15.as_str();
         let opaque = || {
-            Error::InvalidKeyMaterial(
+            Error::from(ImportError::Undecryptable(
                 "EncryptedKeyMaterial does not unwrap to valid key material for this key with this token".into(),
-            )
+            ))
         };
         match attempt(token)? {
             Ok(m) => Ok(m),
             Err(ByokError::InvalidMaterial(_)) if pkcs1 => Err(opaque()),
-            Err(ByokError::InvalidMaterial(why)) => Err(Error::InvalidKeyMaterial(why)),
-            Err(ByokError::Unsupported(why)) => Err(Error::InvalidKeyMaterial(why)),
+            Err(ByokError::InvalidMaterial(why)) if key.spec.is_symmetric() => {
+                Err(ImportError::MaterialLength(why).into())
+            }
+            Err(ByokError::InvalidMaterial(why)) => Err(ImportError::InvalidPrivateKey(why).into()),
+            Err(ByokError::Unsupported(why)) => Err(ImportError::Invalid(why).into()),
             Err(ByokError::Crypto(e)) => Err(e.into()),
             Err(ByokError::Undecryptable) => {
-                for other in self.store.list_live_import_tokens(&key.key_id, self.now()).await? {
-                    if other.token_id != token.token_id && attempt(&other)?.is_ok() {
-                        return Err(Error::InvalidImportToken(
-                            "the material was wrapped with the public key of another GetParametersForImport call; \
-                             use the ImportToken returned with that public key"
-                                .into(),
-                        ));
-                    }
+                if self.wrapped_for_another_token(token, &key.key_id, |t| Ok(attempt(t)?.is_ok())).await? {
+                    return Err(Error::InvalidImportToken(ANOTHER_TOKEN.into()));
                 }
                 if pkcs1 {
                     return Err(opaque());
                 }
-                Err(Error::InvalidKeyMaterial(
+                Err(ImportError::Undecryptable(
                     "EncryptedKeyMaterial does not decrypt with this token's wrapping key and algorithm".into(),
-                ))
+                )
+                .into())
             }
         }
     }
@@ -170,15 +214,19 @@ impl Kms {
     /// asymmetric ones (so equal keys in different encodings bind equally).
     pub(crate) fn material_fingerprint(&self, spec: KeySpec, material: &SecretBytes) -> Result<Vec<u8>, Error> {
         let spec_name = spec.as_str().as_bytes();
-        let mac = if spec.is_symmetric() {
-            self.barrier.mac(MacPurpose::MaterialFingerprint, &[spec_name, material.expose()])
-        } else {
+        let mac = if spec.is_asymmetric() {
             let spki = byok::public_key_spki(spec, material)?;
             self.barrier.mac(MacPurpose::MaterialFingerprint, &[spec_name, &spki])
+        } else {
+            self.barrier.mac(MacPurpose::MaterialFingerprint, &[spec_name, material.expose()])
         };
         Ok(mac.to_vec())
     }
 }
+
+/// The text of a token mismatch found by trying the key's other live tokens.
+pub(crate) const ANOTHER_TOKEN: &str = "the material was wrapped with the public key of another \
+                                         GetParametersForImport call; use the ImportToken returned with that public key";
 
 #[cfg(test)]
 mod tests {
@@ -254,7 +302,10 @@ mod tests {
                         import_token: &p.import_token,
                         expire_unix: None,
                     };
-                    assert!(matches!(kms.import_key_material(&admin(), req).await, Err(Error::InvalidKeyMaterial(_))));
+                    assert!(matches!(
+                        kms.import_key_material(&admin(), req).await,
+                        Err(Error::Import(ImportError::MaterialLength(_)))
+                    ));
                 }
             }
         }
@@ -282,7 +333,10 @@ mod tests {
             // Another private key is different material.
             let other = keyward_crypto::keygen::generate(spec).unwrap();
             let other = if spec == KeySpec::EcSm2 { sm2_pkcs8(&other) } else { other.expose().to_vec() };
-            assert!(matches!(import(&kms, &key, &p, a, &other, None).await, Err(Error::InvalidKeyMaterial(_))));
+            assert!(matches!(
+                import(&kms, &key, &p, a, &other, None).await,
+                Err(Error::Import(ImportError::MaterialMismatch))
+            ));
         }
     }
 
@@ -305,13 +359,19 @@ mod tests {
         assert_eq!(import(&kms, &key, &p, a, &material, Some(later)).await.unwrap().material_expire, Some(later));
         // Different material: never.
         let other = keyward_crypto::random::bytes(32).unwrap();
-        assert!(matches!(import(&kms, &key, &p, a, &other, None).await, Err(Error::InvalidKeyMaterial(_))));
+        assert!(matches!(
+            import(&kms, &key, &p, a, &other, None).await,
+            Err(Error::Import(ImportError::MaterialMismatch))
+        ));
         // Delete: PendingImport, no material; the same material comes back, a different one does not.
         let d = kms.delete_key_material(&admin(), &key.key_id).await.unwrap();
         assert_eq!((d.state, d.material_expire), (KeyState::PendingImport, None));
         assert!(stored_material(&kms, &key).await.is_none());
         let p2 = params(&kms, &key, WrappingKeySpec::Rsa2048, a).await;
-        assert!(matches!(import(&kms, &key, &p2, a, &other, None).await, Err(Error::InvalidKeyMaterial(_))));
+        assert!(matches!(
+            import(&kms, &key, &p2, a, &other, None).await,
+            Err(Error::Import(ImportError::MaterialMismatch))
+        ));
         assert_eq!(import(&kms, &key, &p2, a, &material, None).await.unwrap().state, KeyState::Enabled);
         assert_eq!(stored_material(&kms, &key).await.unwrap(), material);
         // The same material may go into a second key.
@@ -355,7 +415,7 @@ mod tests {
             import_token: &p2.import_token,
             expire_unix: None,
         };
-        assert!(matches!(kms.import_key_material(&admin(), other).await, Err(Error::InvalidImportToken(_))));
+        assert!(matches!(kms.import_key_material(&admin(), other).await, Err(Error::ImportTokenForAnotherKey)));
         // Garbage material with the right token.
         let garbage = ImportKeyMaterialRequest {
             key_ref: &key.key_id,
@@ -363,10 +423,15 @@ mod tests {
             import_token: &p1.import_token,
             expire_unix: None,
         };
-        assert!(matches!(kms.import_key_material(&admin(), garbage).await, Err(Error::InvalidKeyMaterial(_))));
+        assert!(matches!(
+            kms.import_key_material(&admin(), garbage).await,
+            Err(Error::Import(ImportError::Undecryptable(_)))
+        ));
         // An expiry in the past.
         let past = import(&kms, &key, &p2, a, &material, Some(kms.now() - 1)).await;
-        assert!(matches!(past, Err(Error::InvalidParameter { name: "KeyMaterialExpireUnix", .. })));
+        assert!(matches!(past, Err(Error::Import(ImportError::ExpiryNotInFuture))));
+        let ms = import(&kms, &key, &p2, a, &material, Some(kms.now() * 1000)).await;
+        assert!(matches!(ms, Err(Error::Import(ImportError::ExpiryTooLate))));
         // KMS-generated keys refuse import.
         let own = kms.create_key(&admin(), CreateKeyRequest::default()).await.unwrap();
         let req = ImportKeyMaterialRequest {

@@ -67,6 +67,12 @@ impl Kms {
     pub(crate) fn check_symmetric(key: &LoadedKey) -> Result<(), Error> {
         if key.record.spec.is_symmetric() && key.record.usage == KeyUsage::EncryptDecrypt {
             Ok(())
+        } else if key.record.spec.is_hmac() {
+            Err(Error::HmacKeyUnsupported(format!(
+                "this operation needs a symmetric ENCRYPT/DECRYPT key; {} is an {} key",
+                key.record.key_id,
+                key.record.spec.as_str()
+            )))
         } else {
             Err(Error::UnsupportedOperation(format!(
                 "this operation needs a symmetric ENCRYPT/DECRYPT key; {} is {} {}",
