@@ -32,6 +32,7 @@ pub mod list_keys;
 pub mod list_kms_instances;
 pub mod list_secret_version_ids;
 pub mod list_secrets;
+pub mod mac;
 pub mod put_secret_value;
 pub mod re_encrypt;
 pub mod rotate_secret;
