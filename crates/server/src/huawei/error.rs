@@ -3,8 +3,8 @@
 //! details; the log gets them with the request id. Handlers pick a more specific code where the
 //! operation decides it (for example `KMS.1201` for enable-key on an enabled key).
 
-use keyward_core::Error;
 use keyward_core::model::KeyState;
+use keyward_core::{Error, ImportError};
 use keyward_protocol::huawei::codes::{self, KmsCode};
 
 /// An error on its way to the wire.
@@ -59,6 +59,23 @@ pub fn state_error(s: KeyState) -> HwError {
     })
 }
 
+/// The import refusals (HUAWEI.md §1.4); the message says what exactly, never with material.
+fn import_error(e: ImportError) -> HwError {
+    let code = match &e {
+        ImportError::Undecryptable(_) => codes::KMS_0311,
+        ImportError::MaterialLength(_) => codes::KMS_2604,
+        ImportError::MaterialMismatch => codes::KMS_2606,
+        ImportError::PrivateKeyMissing => codes::KMS_2608,
+        ImportError::InvalidPrivateKey(_) => codes::KMS_2609,
+        ImportError::TemporaryKeyLength(_) => codes::KMS_2610,
+        ImportError::ExpiryNotInFuture | ImportError::ExpiryTooLate => codes::KMS_2602,
+        ImportError::ExpiryNotSupported => codes::KMS_0325,
+        ImportError::NotPendingImport(_) => codes::KMS_0310,
+        ImportError::Invalid(_) => codes::KMS_0308,
+    };
+    HwError::with_message(code, format!("{} ({e})", code.message.trim_end_matches('.')))
+}
+
 fn parameter_code(name: &str) -> Option<KmsCode> {
     Some(match name {
         "Description" => codes::KMS_1103,
@@ -103,6 +120,11 @@ impl From<Error> for HwError {
                 Self::with_message(codes::KMS_2605, format!("Token verification failed: {why}."))
             }
             Error::ExpiredImportToken => Self::new(codes::KMS_2601),
+            Error::ImportTokenForAnotherKey => Self::new(codes::KMS_2603),
+            Error::Import(e) => import_error(e),
+            Error::HmacKeyUnsupported(what) => {
+                Self::with_message(codes::KMS_0341, format!("The hmac key do not support this operation: {what}."))
+            }
             Error::InvalidKeyMaterial(why) => {
                 Self::with_message(codes::KMS_2609, format!("The imported key material is invalid: {why}."))
             }
@@ -163,6 +185,19 @@ mod tests {
             (Error::InvalidImportToken("x".into()), 400, "KMS.2605"),
             (Error::ExpiredImportToken, 400, "KMS.2601"),
             (Error::InvalidKeyMaterial("x".into()), 400, "KMS.2609"),
+            (Error::ImportTokenForAnotherKey, 400, "KMS.2603"),
+            (Error::Import(ImportError::Undecryptable("x".into())), 400, "KMS.0311"),
+            (Error::Import(ImportError::MaterialLength("x".into())), 400, "KMS.2604"),
+            (Error::Import(ImportError::MaterialMismatch), 400, "KMS.2606"),
+            (Error::Import(ImportError::PrivateKeyMissing), 400, "KMS.2608"),
+            (Error::Import(ImportError::InvalidPrivateKey("x".into())), 400, "KMS.2609"),
+            (Error::Import(ImportError::TemporaryKeyLength(24)), 400, "KMS.2610"),
+            (Error::Import(ImportError::ExpiryNotInFuture), 400, "KMS.2602"),
+            (Error::Import(ImportError::ExpiryTooLate), 400, "KMS.2602"),
+            (Error::Import(ImportError::ExpiryNotSupported), 400, "KMS.0325"),
+            (Error::Import(ImportError::NotPendingImport(KeyState::Enabled)), 400, "KMS.0310"),
+            (Error::Import(ImportError::Invalid("x".into())), 400, "KMS.0308"),
+            (Error::HmacKeyUnsupported("x".into()), 400, "KMS.0341"),
             (Error::LimitExceeded("x".into()), 400, "KMS.1105"),
             (Error::AccessKeyNotFound, 401, "APIGW.0301"),
             (Error::AccessKeyDisabled, 401, "APIGW.0301"),

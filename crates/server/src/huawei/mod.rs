@@ -106,6 +106,9 @@ pub async fn post_action(op: &str, ctx: &Ctx<'_>) -> Option<Result<Reply, HwErro
     Some(match op {
         "create-key" => actions::create_key::handle(ctx).await,
         "describe-key" => actions::describe_key::handle(ctx).await,
+        "get-parameters-for-import" => actions::get_parameters_for_import::handle(ctx).await,
+        "import-key-material" => actions::import_key_material::handle(ctx).await,
+        "delete-imported-key-material" => actions::delete_imported_key_material::handle(ctx).await,
         _ => return None,
     })
 }

@@ -3,5 +3,8 @@
 
 pub mod common;
 pub mod create_key;
+pub mod delete_imported_key_material;
 pub mod describe_key;
+pub mod get_parameters_for_import;
+pub mod import_key_material;
 pub mod tags;
