@@ -174,3 +174,49 @@ impl Kms {
         Ok(AsymmetricOutput { key_id: id, version_id: version.version_id.clone(), value: ak.public_key_pem() })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::create_key::CreateKeyRequest;
+    use crate::ops::testkit::{admin, kms};
+    use keyward_crypto::{KeySpec, KeyUsage};
+
+    #[tokio::test]
+    async fn sha384_and_sha512_signatures_check_the_digest_length() {
+        use AsymmetricAlgorithm as A;
+        let kms = kms().await;
+        for (spec, alg) in [
+            (KeySpec::EcP384, A::EcdsaSha384),
+            (KeySpec::Rsa2048, A::RsaPssSha384),
+            (KeySpec::Rsa2048, A::RsaPssSha512),
+            (KeySpec::Rsa2048, A::RsaPkcs1Sha384),
+            (KeySpec::Rsa2048, A::RsaPkcs1Sha512),
+            (KeySpec::EcP256, A::EcdsaSha256),
+        ] {
+            let req = CreateKeyRequest { spec: Some(spec), usage: Some(KeyUsage::SignVerify), ..Default::default() };
+            let k = kms.create_key(&admin(), req).await.unwrap();
+            let v = k.primary_version.clone().unwrap();
+            let n = alg.digest_len().unwrap();
+            let d = vec![7u8; n];
+            let sig = kms.asymmetric_sign(&admin(), &k.key_id, &v, alg, &d).await.unwrap().value;
+            assert!(kms.asymmetric_verify(&admin(), &k.key_id, &v, alg, &d, &sig).await.unwrap().value);
+            let mut other = d.clone();
+            other[0] ^= 1;
+            assert!(!kms.asymmetric_verify(&admin(), &k.key_id, &v, alg, &other, &sig).await.unwrap().value);
+            for wrong in [32usize, 48, 64].into_iter().filter(|&w| w != n) {
+                let d = vec![7u8; wrong];
+                let r = kms.asymmetric_sign(&admin(), &k.key_id, &v, alg, &d).await.map(|o| o.value);
+                assert!(matches!(r, Err(Error::InvalidParameter { name: "Digest", .. })), "{spec:?} {alg:?} {wrong}");
+                let r = kms.asymmetric_verify(&admin(), &k.key_id, &v, alg, &d, &sig).await.map(|o| o.value);
+                assert!(matches!(r, Err(Error::InvalidParameter { name: "Digest", .. })));
+            }
+        }
+        // P-384 keys refuse SHA-256 ECDSA, P-256 keys SHA-384.
+        let p384 = CreateKeyRequest { spec: Some(KeySpec::EcP384), ..Default::default() };
+        let k = kms.create_key(&admin(), p384).await.unwrap();
+        let v = k.primary_version.clone().unwrap();
+        let r = kms.asymmetric_sign(&admin(), &k.key_id, &v, A::EcdsaSha256, &[1; 32]).await.map(|o| o.value);
+        assert!(matches!(r, Err(Error::UnsupportedOperation(_))));
+    }
+}

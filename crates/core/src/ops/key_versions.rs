@@ -51,6 +51,9 @@ impl Kms {
                 }
                 s => return Err(Error::KeyState(s)),
             }
+            if key.spec.is_hmac() {
+                return Err(Error::HmacKeyUnsupported("HMAC keys cannot be rotated".into()));
+            }
             if !key.spec.is_symmetric() {
                 return Err(Error::UnsupportedOperation("asymmetric keys cannot be rotated".into()));
             }
