@@ -109,6 +109,9 @@ pub async fn post_action(op: &str, ctx: &Ctx<'_>) -> Option<Result<Reply, HwErro
         "get-parameters-for-import" => actions::get_parameters_for_import::handle(ctx).await,
         "import-key-material" => actions::import_key_material::handle(ctx).await,
         "delete-imported-key-material" => actions::delete_imported_key_material::handle(ctx).await,
+        "generate-mac" => actions::generate_mac::handle(ctx).await,
+        "verify-mac" => actions::verify_mac::handle(ctx).await,
+        "gen-random" => actions::gen_random::handle(ctx).await,
         _ => return None,
     })
 }
