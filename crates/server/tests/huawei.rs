@@ -296,6 +296,10 @@ async fn create_and_describe() {
     let ext = ok(&h, "create-key", json!({"key_alias": "ext", "origin": "external"})).await;
     let ext = describe(&h, ext["key_info"]["key_id"].as_str().unwrap()).await;
     assert_eq!((ext["origin"].as_str(), ext["key_state"].as_str()), (Some("external"), Some("5")));
+    // External RSA/EC keys are ordinary (default store) keys here.
+    let ext = ok(&h, "create-key", json!({"key_alias": "ext-rsa", "key_spec": "RSA_2048", "origin": "external"})).await;
+    let ext = describe(&h, ext["key_info"]["key_id"].as_str().unwrap()).await;
+    assert_eq!((ext["key_usage"].as_str(), ext["key_state"].as_str()), (Some("SIGN_VERIFY"), Some("5")));
     for (spec, usage) in
         [("RSA_2048", "SIGN_VERIFY"), ("SM2", "SIGN_VERIFY"), ("SECP256K1", "SIGN_VERIFY"), ("SM4", "ENCRYPT_DECRYPT")]
     {
@@ -374,4 +378,513 @@ async fn tags() {
 
 fn admin() -> keyward_core::Caller {
     keyward_core::Caller { principal: "admin".into(), access_key_id: AK.into() }
+}
+
+#[tokio::test]
+async fn list_keys_pages_and_filters() {
+    let h = harness().await;
+    let mut aes = Vec::new();
+    for i in 0..5 {
+        aes.push(create(&h, &format!("l{i}"), "AES_256").await);
+    }
+    let ec = create(&h, "l-ec", "EC_P256").await;
+    let b = ok(&h, "list-keys", json!({})).await;
+    assert_eq!(
+        (b["total"].as_i64(), b["truncated"].as_str(), b["next_marker"].as_str()),
+        (Some(5), Some("false"), Some(""))
+    );
+    // Creation order (keys made in the same second by id): the pages follow the full list.
+    let order: Vec<String> = b["keys"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    let mut want = aes.clone();
+    want.sort();
+    assert_eq!(sorted, want);
+    let first = &b["key_details"][0];
+    assert_eq!((&first["key_id"], first["key_alias"].as_str().unwrap().starts_with('l')), (&json!(order[0]), true));
+    let aes = order;
+    let p1 = ok(&h, "list-keys", json!({"limit": "2"})).await;
+    assert_eq!(
+        (&p1["keys"], p1["truncated"].as_str(), p1["next_marker"].as_str()),
+        (&json!(aes[..2]), Some("true"), Some("2"))
+    );
+    let p3 = ok(&h, "list-keys", json!({"limit": 2, "marker": "4"})).await;
+    assert_eq!(
+        (&p3["keys"], p3["truncated"].as_str(), p3["total"].as_i64()),
+        (&json!(aes[4..]), Some("false"), Some(5))
+    );
+    let all = ok(&h, "list-keys", json!({"key_spec": "ALL"})).await;
+    assert_eq!(all["total"], 6);
+    let only_ec = ok(&h, "list-keys", json!({"key_spec": "EC_P256"})).await;
+    assert_eq!(only_ec["keys"], json!([ec]));
+    ok(&h, "disable-key", json!({"key_id": aes[1]})).await;
+    let disabled = ok(&h, "list-keys", json!({"key_spec": "ALL", "key_state": "3"})).await;
+    assert_eq!(disabled["keys"], json!([aes[1]]));
+    assert_eq!(ok(&h, "list-keys", json!({"key_state": "1"})).await["total"], 0);
+    post_err(&h, "list-keys", json!({"limit": "0"}), "KMS.1601").await;
+    post_err(&h, "list-keys", json!({"limit": "2001"}), "KMS.1601").await;
+    post_err(&h, "list-keys", json!({"limit": "ten"}), "KMS.1601").await;
+    post_err(&h, "list-keys", json!({"marker": "-1"}), "KMS.1602").await;
+    post_err(&h, "list-keys", json!({"key_state": "9"}), "KMS.0308").await;
+}
+
+#[tokio::test]
+async fn lifecycle() {
+    let h = harness().await;
+    let id = create(&h, "life", "AES_256").await;
+    post_err(&h, "enable-key", json!({"key_id": id}), "KMS.1201").await;
+    let b = ok(&h, "disable-key", json!({"key_id": id})).await;
+    assert_eq!(b, json!({"key_info": {"key_id": id, "key_state": "3"}}));
+    post_err(&h, "disable-key", json!({"key_id": id}), "KMS.1301").await;
+    let b = ok(&h, "enable-key", json!({"key_id": id})).await;
+    assert_eq!(b, json!({"key_info": {"key_id": id, "key_state": "2"}}));
+
+    for bad in [json!("6"), json!(1097), json!("x")] {
+        post_err(&h, "schedule-key-deletion", json!({"key_id": id, "pending_days": bad}), "KMS.1401").await;
+    }
+    post_err(&h, "cancel-key-deletion", json!({"key_id": id}), "KMS.1501").await;
+    // 1096 days: beyond the Alibaba window, allowed here.
+    let b = ok(&h, "schedule-key-deletion", json!({"key_id": id, "pending_days": "1096"})).await;
+    assert_eq!(b, json!({"key_id": id, "key_state": "4"}));
+    let d = describe(&h, &id).await;
+    let due: i64 = d["scheduled_deletion_date"].as_str().unwrap().parse().unwrap();
+    assert!((due - (now() + 1096 * 86_400) * 1000).abs() < 60_000);
+    post_err(&h, "schedule-key-deletion", json!({"key_id": id, "pending_days": 7}), "KMS.1402").await;
+    post_err(&h, "enable-key", json!({"key_id": id}), "KMS.0210").await;
+    post_err(&h, "update-key-description", json!({"key_id": id, "key_description": "x"}), "KMS.0210").await;
+    post_err(&h, "update-key-alias", json!({"key_id": id, "key_alias": "x"}), "KMS.0210").await;
+    post_err(&h, "encrypt-data", json!({"key_id": id, "plain_text": "x"}), "KMS.0210").await;
+    let b = ok(&h, "cancel-key-deletion", json!({"key_id": id})).await;
+    assert_eq!(b, json!({"key_id": id, "key_state": "3"}));
+    assert_eq!(describe(&h, &id).await["scheduled_deletion_date"], "");
+    // The Alibaba window is unchanged.
+    let e = h.kms.schedule_key_deletion(&admin(), &id, 400).await.unwrap_err();
+    assert!(matches!(e, keyward_core::Error::InvalidParameter { name: "PendingWindowInDays", .. }));
+
+    let b = ok(&h, "update-key-description", json!({"key_id": id, "key_description": "new"})).await;
+    assert_eq!(b, json!({"key_info": {"key_id": id, "key_description": "new"}}));
+    post_err(&h, "update-key-description", json!({"key_id": id, "key_description": "x".repeat(256)}), "KMS.1103").await;
+    post_err(&h, "update-key-description", json!({"key_id": id}), "KMS.0204").await;
+
+    let b = ok(&h, "update-key-alias", json!({"key_id": id, "key_alias": "renamed"})).await;
+    assert_eq!(b, json!({"key_info": {"key_id": id, "key_alias": "renamed"}}));
+    assert_eq!(describe(&h, &id).await["key_alias"], "renamed");
+    assert!(h.kms.resolve_key("alias/life").await.is_err(), "the old alias is gone");
+    ok(&h, "update-key-alias", json!({"key_id": id, "key_alias": "renamed"})).await;
+    create(&h, "taken", "AES_256").await;
+    post_err(&h, "update-key-alias", json!({"key_id": id, "key_alias": "taken"}), "KMS.1104").await;
+    post_err(&h, "update-key-alias", json!({"key_id": id, "key_alias": "bad alias"}), "KMS.1101").await;
+    // A key made through the Alibaba API has no alias until given one.
+    let bare = h.kms.create_key(&admin(), Default::default()).await.unwrap();
+    assert_eq!(describe(&h, &bare.key_id).await["key_alias"], "");
+    ok(&h, "update-key-alias", json!({"key_id": bare.key_id, "key_alias": "named-now"})).await;
+    assert_eq!(describe(&h, &bare.key_id).await["key_alias"], "named-now");
+}
+
+fn b64(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn unb64(s: &Value) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s.as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn symmetric_data_and_contexts() {
+    let h = harness().await;
+    let id = create(&h, "data", "AES_256").await;
+    let e = ok(&h, "encrypt-data", json!({"key_id": id, "plain_text": "hello wörld"})).await;
+    assert_eq!(e["key_id"], id);
+    let d = ok(&h, "decrypt-data", json!({"cipher_text": e["cipher_text"]})).await;
+    assert_eq!((d["key_id"].as_str(), d["plain_text"].as_str()), (Some(id.as_str()), Some("hello wörld")));
+    assert_eq!(unb64(&d["plain_text_base64"]), "hello wörld".as_bytes());
+    ok(&h, "decrypt-data", json!({"cipher_text": e["cipher_text"], "key_id": id})).await;
+    let other = create(&h, "data2", "SM4").await;
+    post_err(&h, "decrypt-data", json!({"cipher_text": e["cipher_text"], "key_id": other}), "KMS.2201").await;
+
+    // encryption_context (compared as a map) and additional_authenticated_data.
+    let ctx = json!({"tenant": "a", "purpose": "x"});
+    let e = ok(
+        &h,
+        "encrypt-data",
+        json!({"key_id": id, "plain_text": "p", "encryption_context": ctx, "additional_authenticated_data": "aad1"}),
+    )
+    .await;
+    let same = json!({"purpose": "x", "tenant": "a"});
+    let d = ok(
+        &h,
+        "decrypt-data",
+        json!({"cipher_text": e["cipher_text"], "encryption_context": same, "additional_authenticated_data": "aad1"}),
+    )
+    .await;
+    assert_eq!(d["plain_text"], "p");
+    for wrong in [
+        json!({"cipher_text": e["cipher_text"]}),
+        json!({"cipher_text": e["cipher_text"], "encryption_context": same}),
+        json!({"cipher_text": e["cipher_text"], "encryption_context": {"tenant": "b", "purpose": "x"}, "additional_authenticated_data": "aad1"}),
+        json!({"cipher_text": e["cipher_text"], "encryption_context": same, "additional_authenticated_data": "aad2"}),
+    ] {
+        post_err(&h, "decrypt-data", wrong, "KMS.2201").await;
+    }
+    // The AAD is the context pair of that name, so the Alibaba Decrypt opens it with it.
+    let e = ok(&h, "encrypt-data", json!({"key_id": id, "plain_text": "q", "additional_authenticated_data": "bound"}))
+        .await;
+    let d = h
+        .kms
+        .decrypt(&admin(), &unb64(&e["cipher_text"]), Some(r#"{"additional_authenticated_data":"bound"}"#))
+        .await
+        .unwrap();
+    assert_eq!(d.plaintext.expose(), b"q");
+    post_err(&h, "encrypt-data", json!({"key_id": id, "plain_text": "p", "encryption_context": {"a": 1}}), "KMS.0208")
+        .await;
+    post_err(&h, "encrypt-data", json!({"key_id": id, "plain_text": "p", "encryption_context": "[1]"}), "KMS.0208")
+        .await;
+    post_err(&h, "encrypt-data", json!({"key_id": id, "plain_text": "p", "encryption_context": {"additional_authenticated_data": "x"}, "additional_authenticated_data": "y"}), "KMS.0208").await;
+    post_err(&h, "encrypt-data", json!({"key_id": id, "plain_text": "x".repeat(4097)}), "KMS.0308").await;
+    post_err(&h, "encrypt-data", json!({"key_id": id}), "KMS.0204").await;
+    post_err(
+        &h,
+        "encrypt-data",
+        json!({"key_id": id, "plain_text": "p", "encryption_algorithm": "RSAES_OAEP_SHA_256"}),
+        "KMS.2105",
+    )
+    .await;
+    post_err(&h, "decrypt-data", json!({"cipher_text": "!!"}), "KMS.2201").await;
+    post_err(&h, "decrypt-data", json!({"cipher_text": b64(b"garbage that is not a blob")}), "KMS.2201").await;
+    ok(&h, "disable-key", json!({"key_id": id})).await;
+    post_err(&h, "encrypt-data", json!({"key_id": id, "plain_text": "p"}), "KMS.0209").await;
+    let ext = ok(&h, "create-key", json!({"key_alias": "pending", "origin": "external"})).await;
+    post_err(&h, "encrypt-data", json!({"key_id": ext["key_info"]["key_id"], "plain_text": "p"}), "KMS.1301").await;
+}
+
+#[tokio::test]
+async fn ciphertexts_cross_protocols() {
+    let h = harness().await;
+    // A key made through the Huawei API, used through the Alibaba API over HTTP…
+    let id = create(&h, "shared", "AES_256").await;
+    let e = h.kms.encrypt(&admin(), "alias/shared", b"from alibaba", Some(r#"{"k":"v"}"#)).await.unwrap();
+    let d = ok(&h, "decrypt-data", json!({"cipher_text": b64(&e.blob), "encryption_context": {"k": "v"}})).await;
+    assert_eq!((d["plain_text"].as_str(), d["key_id"].as_str()), (Some("from alibaba"), Some(id.as_str())));
+    let hw = ok(&h, "encrypt-data", json!({"key_id": id, "plain_text": "from huawei"})).await;
+    let d = h.kms.decrypt(&admin(), &unb64(&hw["cipher_text"]), None).await.unwrap();
+    assert_eq!(d.plaintext.expose(), b"from huawei");
+    // …and a key made through the Alibaba API used here.
+    let k = h.kms.create_key(&admin(), Default::default()).await.unwrap();
+    let e = ok(&h, "encrypt-data", json!({"key_id": k.key_id, "plain_text": "x"})).await;
+    assert_eq!(ok(&h, "decrypt-data", json!({"cipher_text": e["cipher_text"]})).await["plain_text"], "x");
+}
+
+#[tokio::test]
+async fn data_keys() {
+    use aws_lc_rs::digest;
+    let h = harness().await;
+    let id = create(&h, "dek", "AES_256").await;
+    let b = ok(&h, "create-datakey", json!({"key_id": id})).await;
+    let plain = hex::decode(b["plain_text"].as_str().unwrap()).unwrap();
+    assert_eq!(plain.len(), 32);
+    let d = ok(
+        &h,
+        "decrypt-datakey",
+        json!({"key_id": id, "cipher_text": b["cipher_text"], "datakey_cipher_length": "32"}),
+    )
+    .await;
+    assert_eq!(hex::decode(d["data_key"].as_str().unwrap()).unwrap(), plain);
+    assert_eq!(d["datakey_length"], "32");
+    assert_eq!(
+        hex::decode(d["datakey_dgst"].as_str().unwrap()).unwrap(),
+        digest::digest(&digest::SHA256, &plain).as_ref()
+    );
+    post_err(
+        &h,
+        "decrypt-datakey",
+        json!({"key_id": id, "cipher_text": b["cipher_text"], "datakey_cipher_length": "16"}),
+        "KMS.2204",
+    )
+    .await;
+    let other = create(&h, "dek2", "AES_256").await;
+    post_err(&h, "decrypt-datakey", json!({"key_id": other, "cipher_text": b["cipher_text"]}), "KMS.2201").await;
+    post_err(&h, "decrypt-datakey", json!({"key_id": id, "cipher_text": "zz"}), "KMS.2201").await;
+
+    for (body, len) in [
+        (json!({"key_id": id, "key_spec": "AES_128"}), 16),
+        (json!({"key_id": id, "datakey_length": "512"}), 64),
+        (json!({"key_id": id, "key_spec": "AES_128", "datakey_length": 8}), 1),
+        (json!({"key_id": id, "datakey_length": "8192"}), 1024),
+    ] {
+        let b = ok(&h, "create-datakey", body).await;
+        assert_eq!(b["plain_text"].as_str().unwrap().len(), len * 2);
+    }
+    post_err(&h, "create-datakey", json!({"key_id": id, "datakey_length": "8200"}), "KMS.1901").await;
+    post_err(&h, "create-datakey", json!({"key_id": id, "datakey_length": "0"}), "KMS.1901").await;
+    post_err(&h, "create-datakey", json!({"key_id": id, "datakey_length": "12"}), "KMS.1903").await;
+    post_err(&h, "create-datakey", json!({"key_id": id, "key_spec": "AES_512"}), "KMS.1902").await;
+
+    // Without plaintext, with AAD.
+    let b =
+        ok(&h, "create-datakey-without-plaintext", json!({"key_id": id, "additional_authenticated_data": "ctx"})).await;
+    assert!(b.get("plain_text").is_none());
+    post_err(&h, "decrypt-datakey", json!({"key_id": id, "cipher_text": b["cipher_text"]}), "KMS.2201").await;
+    let d = ok(
+        &h,
+        "decrypt-datakey",
+        json!({"key_id": id, "cipher_text": b["cipher_text"], "additional_authenticated_data": "ctx"}),
+    )
+    .await;
+    assert_eq!(d["datakey_length"], "32");
+
+    // encrypt-datakey: HEX(DEK || SHA-256(DEK)).
+    let dek = [7u8; 64];
+    let mut text = dek.to_vec();
+    text.extend_from_slice(digest::digest(&digest::SHA256, &dek).as_ref());
+    let b = ok(
+        &h,
+        "encrypt-datakey",
+        json!({"key_id": id, "plain_text": hex::encode(&text), "datakey_plain_length": "64"}),
+    )
+    .await;
+    assert_eq!(b["datakey_length"], "64");
+    let d = ok(
+        &h,
+        "decrypt-datakey",
+        json!({"key_id": id, "cipher_text": b["cipher_text"], "datakey_cipher_length": "64"}),
+    )
+    .await;
+    assert_eq!(hex::decode(d["data_key"].as_str().unwrap()).unwrap(), dek);
+    let mut wrong = text.clone();
+    wrong[70] ^= 1;
+    post_err(
+        &h,
+        "encrypt-datakey",
+        json!({"key_id": id, "plain_text": hex::encode(&wrong), "datakey_plain_length": "64"}),
+        "KMS.2103",
+    )
+    .await;
+    post_err(
+        &h,
+        "encrypt-datakey",
+        json!({"key_id": id, "plain_text": hex::encode(&text), "datakey_plain_length": "32"}),
+        "KMS.2104",
+    )
+    .await;
+    post_err(
+        &h,
+        "encrypt-datakey",
+        json!({"key_id": id, "plain_text": "xyz", "datakey_plain_length": "64"}),
+        "KMS.2101",
+    )
+    .await;
+    post_err(&h, "encrypt-datakey", json!({"key_id": id, "plain_text": hex::encode([1u8; 20])}), "KMS.2101").await;
+    let rsa = create(&h, "dek-rsa", "RSA_2048").await;
+    post_err(&h, "create-datakey", json!({"key_id": rsa}), "KMS.0325").await;
+}
+
+fn public_key_der(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    assert!(
+        pem.starts_with("-----BEGIN PUBLIC KEY-----\r\n") && pem.ends_with("-----END PUBLIC KEY-----\r\n"),
+        "{pem:?}"
+    );
+    assert!(!pem.replace("\r\n", "").contains('\n'), "CRLF line ends only");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).map(str::trim).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+}
+
+/// Verifies a signature with the `openssl` CLI (an implementation independent of the server's).
+fn openssl_verify(spki_der: &[u8], digest_name: &str, message: &[u8], signature: &[u8], pss: bool) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let (k, m, s) = (dir.path().join("k.der"), dir.path().join("m"), dir.path().join("s"));
+    std::fs::write(&k, spki_der).unwrap();
+    std::fs::write(&m, message).unwrap();
+    std::fs::write(&s, signature).unwrap();
+    let mut cmd = std::process::Command::new("openssl");
+    cmd.args(["dgst", &format!("-{digest_name}"), "-keyform", "DER", "-verify"]).arg(&k).arg("-signature").arg(&s);
+    if pss {
+        cmd.args(["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"]);
+    }
+    cmd.arg(&m).output().unwrap().status.success()
+}
+
+#[tokio::test]
+async fn sign_verify_and_public_keys() {
+    use aws_lc_rs::digest;
+    let h = harness().await;
+    let message = b"message to sign";
+    let cases: &[(&str, &str, &str, &digest::Algorithm, bool)] = &[
+        ("RSA_2048", "RSASSA_PSS_SHA_256", "sha256", &digest::SHA256, true),
+        ("RSA_3072", "RSASSA_PKCS1_V1_5_SHA_384", "sha384", &digest::SHA384, false),
+        ("RSA_2048", "RSASSA_PSS_SHA_512", "sha512", &digest::SHA512, true),
+        ("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256", "sha256", &digest::SHA256, false),
+        ("EC_P256", "ECDSA_SHA_256", "sha256", &digest::SHA256, false),
+        ("EC_P384", "ECDSA_SHA_384", "sha384", &digest::SHA384, false),
+        ("SECP256K1", "ECDSA_SHA_256", "sha256", &digest::SHA256, false),
+    ];
+    for (i, (spec, alg, dname, dalg, pss)) in cases.iter().enumerate() {
+        let id = create(&h, &format!("sig{i}"), spec).await;
+        let pem = ok(&h, "get-publickey", json!({"key_id": id})).await["public_key"].as_str().unwrap().to_string();
+        let der = public_key_der(&pem);
+        let dgst = digest::digest(dalg, message);
+        let by_digest =
+            ok(&h, "sign", json!({"key_id": id, "message": b64(dgst.as_ref()), "signing_algorithm": alg})).await;
+        let raw = ok(
+            &h,
+            "sign",
+            json!({"key_id": id, "message": b64(message), "signing_algorithm": alg, "message_type": "RAW"}),
+        )
+        .await;
+        for sig in [&by_digest["signature"], &raw["signature"]] {
+            assert!(openssl_verify(&der, dname, message, &unb64(sig), *pss), "{spec} {alg}");
+            let v = ok(
+                &h,
+                "verify",
+                json!({"key_id": id, "message": b64(dgst.as_ref()), "signing_algorithm": alg, "signature": sig}),
+            )
+            .await;
+            assert_eq!(v, json!({"key_id": id, "signature_valid": "true"}));
+        }
+        let v = ok(&h, "verify", json!({"key_id": id, "message": b64(message), "message_type": "RAW", "signing_algorithm": alg, "signature": raw["signature"]})).await;
+        assert_eq!(v["signature_valid"], "true");
+        let v = ok(&h, "verify", json!({"key_id": id, "message": b64(b"other"), "message_type": "RAW", "signing_algorithm": alg, "signature": raw["signature"]})).await;
+        assert_eq!(v["signature_valid"], "false");
+        // The digest length must match the algorithm.
+        post_err(&h, "sign", json!({"key_id": id, "message": b64(&[0u8; 20]), "signing_algorithm": alg}), "KMS.0329")
+            .await;
+    }
+    // SM2: RAW is SM3(Z || M); verified by the server (no independent SM2 CLI here) and the
+    // signature differs from one over another message.
+    let sm2 = create(&h, "sig-sm2", "SM2").await;
+    let s = ok(
+        &h,
+        "sign",
+        json!({"key_id": sm2, "message": b64(message), "signing_algorithm": "SM2DSA_SM3", "message_type": "RAW"}),
+    )
+    .await;
+    let v = ok(&h, "verify", json!({"key_id": sm2, "message": b64(message), "signing_algorithm": "SM2DSA_SM3", "message_type": "RAW", "signature": s["signature"]})).await;
+    assert_eq!(v["signature_valid"], "true");
+    public_key_der(ok(&h, "get-publickey", json!({"key_id": sm2})).await["public_key"].as_str().unwrap());
+
+    let rsa = create(&h, "sig-rsa", "RSA_2048").await;
+    let d32 = b64(&[1u8; 32]);
+    post_err(&h, "sign", json!({"key_id": rsa, "message": d32, "signing_algorithm": "ECDSA_SHA_256"}), "KMS.0332")
+        .await;
+    post_err(&h, "sign", json!({"key_id": rsa, "message": d32, "signing_algorithm": "ED25519_SHA_512"}), "KMS.0332")
+        .await;
+    post_err(&h, "sign", json!({"key_id": rsa, "message": d32, "signing_algorithm": "MD5"}), "KMS.0308").await;
+    post_err(&h, "sign", json!({"key_id": rsa, "message": d32}), "KMS.0204").await;
+    post_err(
+        &h,
+        "sign",
+        json!({"key_id": rsa, "message": "%%", "signing_algorithm": "RSASSA_PSS_SHA_256"}),
+        "KMS.0308",
+    )
+    .await;
+    let aes = create(&h, "sig-aes", "AES_256").await;
+    post_err(&h, "sign", json!({"key_id": aes, "message": d32, "signing_algorithm": "RSASSA_PSS_SHA_256"}), "KMS.1115")
+        .await;
+    post_err(&h, "get-publickey", json!({"key_id": aes}), "KMS.0331").await;
+    let enc =
+        ok(&h, "create-key", json!({"key_alias": "sig-enc", "key_spec": "RSA_2048", "key_usage": "ENCRYPT_DECRYPT"}))
+            .await;
+    let enc = enc["key_info"]["key_id"].as_str().unwrap().to_string();
+    post_err(&h, "sign", json!({"key_id": enc, "message": d32, "signing_algorithm": "RSASSA_PSS_SHA_256"}), "KMS.0334")
+        .await;
+    let hmac = create(&h, "sig-hmac", "HMAC_256").await;
+    post_err(
+        &h,
+        "sign",
+        json!({"key_id": hmac, "message": d32, "signing_algorithm": "RSASSA_PSS_SHA_256"}),
+        "KMS.0341",
+    )
+    .await;
+    post_err(&h, "get-publickey", json!({"key_id": hmac}), "KMS.0341").await;
+    post_err(&h, "encrypt-data", json!({"key_id": hmac, "plain_text": "p"}), "KMS.0341").await;
+    post_err(
+        &h,
+        "create-key",
+        json!({"key_alias": "hmac-ext", "key_spec": "HMAC_256", "origin": "external"}),
+        "KMS.0341",
+    )
+    .await;
+    assert_eq!(describe(&h, &hmac).await["key_usage"], "GENERATE_VERIFY_MAC");
+    ok(&h, "disable-key", json!({"key_id": rsa})).await;
+    post_err(&h, "sign", json!({"key_id": rsa, "message": d32, "signing_algorithm": "RSASSA_PSS_SHA_256"}), "KMS.0209")
+        .await;
+}
+
+#[tokio::test]
+async fn asymmetric_encryption() {
+    let h = harness().await;
+    for (spec, alg) in [("RSA_2048", "RSAES_OAEP_SHA_256"), ("SM2", "SM2_ENCRYPT")] {
+        let b = ok(
+            &h,
+            "create-key",
+            json!({"key_alias": format!("enc-{spec}"), "key_spec": spec, "key_usage": "ENCRYPT_DECRYPT"}),
+        )
+        .await;
+        let id = b["key_info"]["key_id"].as_str().unwrap().to_string();
+        let e =
+            ok(&h, "encrypt-data", json!({"key_id": id, "plain_text": "secret", "encryption_algorithm": alg})).await;
+        let d =
+            ok(&h, "decrypt-data", json!({"key_id": id, "cipher_text": e["cipher_text"], "encryption_algorithm": alg}))
+                .await;
+        assert_eq!(d["plain_text"], "secret");
+        post_err(&h, "decrypt-data", json!({"cipher_text": e["cipher_text"], "encryption_algorithm": alg}), "KMS.0204")
+            .await;
+        post_err(&h, "encrypt-data", json!({"key_id": id, "plain_text": "p"}), "KMS.2106").await;
+    }
+    // RSA-OAEP ciphertexts are standard: the server decrypts one made with openssl.
+    let b =
+        ok(&h, "create-key", json!({"key_alias": "enc-ossl", "key_spec": "RSA_2048", "key_usage": "ENCRYPT_DECRYPT"}))
+            .await;
+    let id = b["key_info"]["key_id"].as_str().unwrap().to_string();
+    let der = public_key_der(ok(&h, "get-publickey", json!({"key_id": id})).await["public_key"].as_str().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k.der"), &der).unwrap();
+    std::fs::write(dir.path().join("m"), b"from openssl").unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey"])
+        .arg(dir.path().join("k.der"))
+        .args(["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-in"])
+        .arg(dir.path().join("m"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let d = ok(
+        &h,
+        "decrypt-data",
+        json!({"key_id": id, "cipher_text": b64(&out.stdout), "encryption_algorithm": "RSAES_OAEP_SHA_256"}),
+    )
+    .await;
+    assert_eq!(d["plain_text"], "from openssl");
+    post_err(
+        &h,
+        "encrypt-data",
+        json!({"key_id": id, "plain_text": "x".repeat(300), "encryption_algorithm": "RSAES_OAEP_SHA_256"}),
+        "KMS.2108",
+    )
+    .await;
+    post_err(
+        &h,
+        "decrypt-data",
+        json!({"key_id": id, "cipher_text": b64(&[1u8; 256]), "encryption_algorithm": "RSAES_OAEP_SHA_256"}),
+        "KMS.2201",
+    )
+    .await;
+    let ec = create(&h, "enc-ec", "EC_P256").await;
+    post_err(
+        &h,
+        "encrypt-data",
+        json!({"key_id": ec, "plain_text": "p", "encryption_algorithm": "RSAES_OAEP_SHA_256"}),
+        "KMS.0335",
+    )
+    .await;
+    let signer = create(&h, "enc-signer", "RSA_2048").await;
+    post_err(
+        &h,
+        "encrypt-data",
+        json!({"key_id": signer, "plain_text": "p", "encryption_algorithm": "RSAES_OAEP_SHA_256"}),
+        "KMS.0335",
+    )
+    .await;
 }

@@ -106,6 +106,22 @@ pub async fn post_action(op: &str, ctx: &Ctx<'_>) -> Option<Result<Reply, HwErro
     Some(match op {
         "create-key" => actions::create_key::handle(ctx).await,
         "describe-key" => actions::describe_key::handle(ctx).await,
+        "list-keys" => actions::list_keys::handle(ctx).await,
+        "enable-key" => actions::enable_key::handle(ctx).await,
+        "disable-key" => actions::disable_key::handle(ctx).await,
+        "schedule-key-deletion" => actions::schedule_key_deletion::handle(ctx).await,
+        "cancel-key-deletion" => actions::cancel_key_deletion::handle(ctx).await,
+        "update-key-alias" => actions::update_key_alias::handle(ctx).await,
+        "update-key-description" => actions::update_key_description::handle(ctx).await,
+        "encrypt-data" => actions::encrypt_data::handle(ctx).await,
+        "decrypt-data" => actions::decrypt_data::handle(ctx).await,
+        "create-datakey" => actions::create_datakey::handle(ctx).await,
+        "create-datakey-without-plaintext" => actions::create_datakey_without_plaintext::handle(ctx).await,
+        "encrypt-datakey" => actions::encrypt_datakey::handle(ctx).await,
+        "decrypt-datakey" => actions::decrypt_datakey::handle(ctx).await,
+        "sign" => actions::sign::handle(ctx).await,
+        "verify" => actions::verify::handle(ctx).await,
+        "get-publickey" => actions::get_publickey::handle(ctx).await,
         "get-parameters-for-import" => actions::get_parameters_for_import::handle(ctx).await,
         "import-key-material" => actions::import_key_material::handle(ctx).await,
         "delete-imported-key-material" => actions::delete_imported_key_material::handle(ctx).await,
@@ -289,9 +305,15 @@ pub fn error_response(request_id: &str, e: &HwError) -> Response {
 }
 
 /// Whether a request to `/` is Huawei version discovery rather than an Alibaba call: a GET
-/// with no query and no `x-acs-action` header.
+/// with no query, no `x-acs-*` header and no Alibaba (`ACS…`) `Authorization`.
 pub fn is_version_discovery(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
-    method == Method::GET && uri.query().is_none_or(str::is_empty) && !headers.contains_key("x-acs-action")
+    let alibaba_auth = headers
+        .get(header::AUTHORIZATION)
+        .is_some_and(|v| v.as_bytes().get(..3).is_some_and(|p| p.eq_ignore_ascii_case(b"ACS")));
+    method == Method::GET
+        && uri.query().is_none_or(str::is_empty)
+        && !alibaba_auth
+        && !headers.keys().any(|k| k.as_str().starts_with("x-acs-"))
 }
 
 #[cfg(test)]
@@ -309,5 +331,8 @@ mod tests {
         let mut acs = HeaderMap::new();
         acs.insert("x-acs-action", HeaderValue::from_static("ListKeys"));
         assert!(!is_version_discovery(&Method::GET, &"/".parse().unwrap(), &acs));
+        let mut auth = HeaderMap::new();
+        auth.insert("authorization", HeaderValue::from_static("ACS3-HMAC-SHA256 x"));
+        assert!(!is_version_discovery(&Method::GET, &"/?".parse().unwrap(), &auth));
     }
 }

@@ -3,9 +3,8 @@
 //! - `key_state` `"2"`–`"5"` ↔ Enabled / Disabled / PendingDeletion / PendingImport (`"1"`,
 //!   "pending activation", never happens: keys are usable as soon as they are created).
 //! - `key_spec`: `AES_256` ↔ `Aliyun_AES_256`, `SM4` ↔ `Aliyun_SM4`, `SECP256K1` ↔ `EC_P256K`,
-//!   `SM2` ↔ `EC_SM2`; RSA/EC names are shared. The table is by name, so specs the crypto crate
-//!   adds (EC_P384, HMAC) are picked up when their Alibaba names parse. Alibaba's
-//!   `Aliyun_AES_128` shows as `AES_128` but cannot be created here (not a Huawei CMK spec).
+//!   `SM2` ↔ `EC_SM2`; RSA, EC and HMAC names are shared. Alibaba's `Aliyun_AES_128` shows as
+//!   `AES_128` but cannot be created here (not a Huawei CMK spec).
 //! - `key_usage`: the Alibaba name with `/` → `_` (`ENCRYPT_DECRYPT`, `SIGN_VERIFY`,
 //!   `GENERATE_VERIFY_MAC`).
 //! - `origin`: `kms` ↔ `Aliyun_KMS`, `external` ↔ `EXTERNAL`.
@@ -20,20 +19,20 @@ use serde_json::{Value, json};
 
 use crate::huawei::Huawei;
 
-/// Huawei spec name → Alibaba names to try (the first that parses wins).
-const SPECS: &[(&str, &[&str])] = &[
-    ("AES_256", &["Aliyun_AES_256"]),
-    ("SM4", &["Aliyun_SM4"]),
-    ("RSA_2048", &["RSA_2048"]),
-    ("RSA_3072", &["RSA_3072"]),
-    ("RSA_4096", &["RSA_4096"]),
-    ("EC_P256", &["EC_P256"]),
-    ("EC_P384", &["EC_P384"]),
-    ("SECP256K1", &["EC_P256K"]),
-    ("SM2", &["EC_SM2"]),
-    ("HMAC_256", &["HMAC_256", "Aliyun_HMAC_256", "HMAC_SHA_256"]),
-    ("HMAC_384", &["HMAC_384", "Aliyun_HMAC_384", "HMAC_SHA_384"]),
-    ("HMAC_512", &["HMAC_512", "Aliyun_HMAC_512", "HMAC_SHA_512"]),
+/// Huawei spec name → keyward (Alibaba-style) spec name.
+const SPECS: &[(&str, &str)] = &[
+    ("AES_256", "Aliyun_AES_256"),
+    ("SM4", "Aliyun_SM4"),
+    ("RSA_2048", "RSA_2048"),
+    ("RSA_3072", "RSA_3072"),
+    ("RSA_4096", "RSA_4096"),
+    ("EC_P256", "EC_P256"),
+    ("EC_P384", "EC_P384"),
+    ("SECP256K1", "EC_P256K"),
+    ("SM2", "EC_SM2"),
+    ("HMAC_256", "HMAC_256"),
+    ("HMAC_384", "HMAC_384"),
+    ("HMAC_512", "HMAC_512"),
 ];
 
 /// Specs shown but not creatable through the Huawei API.
@@ -41,23 +40,13 @@ const DISPLAY_ONLY: &[(&str, &str)] = &[("AES_128", "Aliyun_AES_128")];
 
 /// The key spec of a Huawei name that create-key accepts.
 pub fn spec_from_huawei(name: &str) -> Option<KeySpec> {
-    SPECS.iter().find(|(h, _)| *h == name).and_then(|(_, names)| names.iter().find_map(|n| KeySpec::parse(n)))
+    SPECS.iter().find(|(h, _)| *h == name).and_then(|(_, n)| KeySpec::from_name(n))
 }
 
 /// The Huawei name of a spec.
 pub fn spec_to_huawei(spec: KeySpec) -> &'static str {
-    let alibaba = spec.as_str();
-    SPECS
-        .iter()
-        .find(|(_, names)| names.contains(&alibaba))
-        .map(|(h, _)| *h)
-        .or_else(|| DISPLAY_ONLY.iter().find(|(_, a)| *a == alibaba).map(|(h, _)| *h))
-        .unwrap_or(alibaba)
-}
-
-/// Whether a spec is an HMAC spec (by name).
-pub fn is_hmac(spec: KeySpec) -> bool {
-    spec_to_huawei(spec).starts_with("HMAC_")
+    let name = spec.as_str();
+    SPECS.iter().chain(DISPLAY_ONLY).find(|(_, n)| *n == name).map_or(name, |(h, _)| *h)
 }
 
 /// The key usage of a Huawei name.
@@ -65,8 +54,7 @@ pub fn usage_from_huawei(name: &str) -> Option<KeyUsage> {
     if name.is_empty() || name.contains('/') {
         return None;
     }
-    let slash = name.replacen('_', "/", 1);
-    [slash.as_str(), name].into_iter().find_map(KeyUsage::parse)
+    KeyUsage::from_name(&name.replacen('_', "/", 1))
 }
 
 /// The Huawei name of a usage.
@@ -158,18 +146,20 @@ mod tests {
                 assert_eq!(spec_to_huawei(spec), *h);
             }
         }
-        for h in ["AES_256", "SM4", "RSA_2048", "RSA_3072", "RSA_4096", "EC_P256", "SECP256K1", "SM2"] {
+        for (h, _) in SPECS {
             assert!(spec_from_huawei(h).is_some(), "{h}");
         }
+        assert_eq!(spec_from_huawei("HMAC_384"), Some(KeySpec::Hmac384));
+        assert_eq!(spec_from_huawei("EC_P384"), Some(KeySpec::EcP384));
         assert_eq!(spec_from_huawei("Aliyun_AES_256"), None);
         assert_eq!(spec_from_huawei("AES_128"), None);
         assert_eq!(spec_to_huawei(KeySpec::Aes128), "AES_128");
         assert_eq!(spec_to_huawei(KeySpec::EcP256K), "SECP256K1");
-        assert!(!is_hmac(KeySpec::Aes256));
-        for u in [KeyUsage::EncryptDecrypt, KeyUsage::SignVerify] {
+        for u in KeyUsage::ALL {
             assert_eq!(usage_from_huawei(&usage_to_huawei(u)), Some(u));
         }
         assert_eq!(usage_to_huawei(KeyUsage::EncryptDecrypt), "ENCRYPT_DECRYPT");
+        assert_eq!(usage_to_huawei(KeyUsage::GenerateVerifyMac), "GENERATE_VERIFY_MAC");
         assert_eq!(usage_from_huawei("ENCRYPT/DECRYPT"), None);
         assert_eq!(state_from_code("4"), Some(Some(KeyState::PendingDeletion)));
         assert_eq!(state_from_code("6"), None);

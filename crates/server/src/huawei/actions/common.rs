@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use base64::Engine;
-use keyward_core::model::{AliasRecord, KeyRecord};
+use keyward_core::model::{AliasRecord, KeyRecord, KeyUsage};
 use keyward_core::ops::Page;
+use keyward_protocol::huawei::codes;
+use serde_json::Value;
 
 use crate::huawei::Ctx;
 use crate::huawei::error::HwError;
@@ -54,6 +56,83 @@ pub fn base64_field(value: &str, bad: HwError) -> Result<Vec<u8>, HwError> {
 /// Standard base64.
 pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The context pair that carries `additional_authenticated_data`.
+pub const AAD_CONTEXT_KEY: &str = "additional_authenticated_data";
+/// Longest encryption context, as JSON text.
+pub const MAX_CONTEXT: usize = 8192;
+
+/// The associated data of a symmetric operation, as the JSON encryption context the core
+/// canonicalises (sorted compact JSON; DESIGN.md §3): the pairs of `encryption_context` (an
+/// object of strings, compared as a map) plus, when `additional_authenticated_data` is a
+/// non-empty string, the pair `"additional_authenticated_data": <it>`. So a ciphertext made
+/// here opens through the Alibaba Decrypt with the same pairs as `EncryptionContext`, and vice
+/// versa. Neither given → no context. Bad shapes, a conflicting pair or more than 8192
+/// characters → `KMS.0208`.
+pub fn context_json(ctx: &Ctx<'_>) -> Result<Option<String>, HwError> {
+    let bad =
+        |why: &str| HwError::with_message(codes::KMS_0208, format!("Invalid value of encryption_context: {why}."));
+    let mut map = serde_json::Map::new();
+    match ctx.body.raw("encryption_context") {
+        None => {}
+        Some(Value::Object(o)) => {
+            for (k, v) in o {
+                let Value::String(v) = v else { return Err(bad("every value must be a string")) };
+                map.insert(k.clone(), Value::String(v.clone()));
+            }
+        }
+        // Some clients send the object as JSON text.
+        Some(Value::String(s)) if s.trim().is_empty() => {}
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(o)) if o.values().all(Value::is_string) => map = o,
+            _ => return Err(bad("it must be an object of string pairs")),
+        },
+        Some(_) => return Err(bad("it must be an object of string pairs")),
+    }
+    if let Some(aad) = ctx.body.opt_str(AAD_CONTEXT_KEY)?.filter(|a| !a.is_empty()) {
+        match map.get(AAD_CONTEXT_KEY) {
+            Some(Value::String(v)) if *v != aad => {
+                return Err(bad("additional_authenticated_data differs from the pair of that name"));
+            }
+            _ => {
+                map.insert(AAD_CONTEXT_KEY.into(), Value::String(aad));
+            }
+        }
+    }
+    if map.is_empty() {
+        return Ok(None);
+    }
+    let text = Value::Object(map).to_string();
+    if text.chars().count() > MAX_CONTEXT {
+        return Err(bad("at most 8192 characters"));
+    }
+    Ok(Some(text))
+}
+
+/// The primary version of an asymmetric key (the one every Huawei operation uses).
+pub fn primary_version(key: &KeyRecord) -> Result<&str, HwError> {
+    key.primary_version.as_deref().ok_or_else(|| HwError::new(codes::KMS_1301))
+}
+
+/// Refuses keys that cannot sign: HMAC `KMS.0341`, symmetric `KMS.1115`, encryption keys
+/// `KMS.0334`.
+pub fn check_signing_key(key: &KeyRecord) -> Result<(), HwError> {
+    if key.spec.is_hmac() {
+        return Err(HwError::new(codes::KMS_0341));
+    }
+    if !key.spec.is_asymmetric() {
+        return Err(HwError::new(codes::KMS_1115));
+    }
+    if key.usage != KeyUsage::SignVerify {
+        return Err(HwError::new(codes::KMS_0334));
+    }
+    Ok(())
+}
+
+/// Lower-case hex of a field (`bad` when it is not hex).
+pub fn hex_field(value: &str, bad: HwError) -> Result<Vec<u8>, HwError> {
+    hex::decode(value.trim()).map_err(|_| bad)
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! create-key: a key (spec default `AES_256`) with its `key_alias` as the alias record
 //! `alias/<key_alias>`. The alias is checked before the key is made; should another request
 //! take it in between, the new key is scheduled for deletion (7 days) and `KMS.1104` returned.
-//! HMAC keys cannot be imported: an HMAC spec with `origin: external` → `KMS.0341`.
+//! HMAC keys cannot be imported: an HMAC spec with `origin: external` → `KMS.0341`. External
+//! RSA/EC keys live in the default key store (their private keys are imported with the
+//! temporary-key flow); external SM2 keys are refused by the core (no default-store layout).
 
 use keyward_core::Error;
 use keyward_core::model::{KeyUsage, Origin};
-use keyward_core::ops::create_key::CreateKeyRequest;
+use keyward_core::ops::create_key::{CreateKeyOptions, CreateKeyRequest};
 use keyward_protocol::huawei::codes;
 use serde_json::json;
 
@@ -44,7 +46,7 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
         Some("external") => Origin::External,
         Some(o) => return Err(HwError::invalid("origin", format!("{} is not kms or external", short(o)))),
     };
-    if origin == Origin::External && model::is_hmac(spec) {
+    if origin == Origin::External && spec.is_hmac() {
         return Err(HwError::with_message(
             codes::KMS_0341,
             "The hmac key do not support this operation: HMAC keys cannot be imported.",
@@ -61,11 +63,12 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
     // Huawei's default usage: SIGN_VERIFY for every asymmetric spec (Alibaba's is ENCRYPT/DECRYPT
     // for RSA and SM2); the spec's own default otherwise.
     let usage = usage.or_else(|| {
-        (!spec.is_symmetric() && !model::is_hmac(spec) && spec.allowed_usages().contains(&KeyUsage::SignVerify))
-            .then_some(KeyUsage::SignVerify)
+        (spec.is_asymmetric() && spec.allowed_usages().contains(&KeyUsage::SignVerify)).then_some(KeyUsage::SignVerify)
     });
     let req = CreateKeyRequest { spec: Some(spec), usage, origin: Some(origin), description, ..Default::default() };
-    let key = ctx.kms.create_key(ctx.caller, req).await?;
+    // Huawei imports RSA/EC private keys into ordinary keys (temporary AES key + RFC 5649).
+    let options = CreateKeyOptions { default_store_asymmetric_import: true };
+    let key = ctx.kms.create_key_with(ctx.caller, req, options).await?;
     if let Err(e) = ctx.kms.create_alias(ctx.caller, &alias_name, &key.key_id).await {
         // Lost a race for the alias (or hit the alias quota): do not leave an unnamed key.
         let _ = ctx.kms.schedule_key_deletion(ctx.caller, &key.key_id, 7).await;
