@@ -278,7 +278,7 @@ def pkcs8_der(private_key) -> bytes:
 def sign_algorithms(spec: str) -> list[str]:
     if spec.startswith("RSA_"):
         return [f"RSASSA_{p}_SHA_{h}" for p in ("PSS", "PKCS1_V1_5") for h in ("256", "384", "512")]
-    return {"EC_P256": ["ECDSA_SHA_256"], "EC_P384": ["ECDSA_SHA_384"]}[spec]
+    return {"EC_P256": ["ECDSA_SHA_256"], "EC_P384": ["ECDSA_SHA_384"], "SECP256K1": ["ECDSA_SHA_256"]}[spec]
 
 
 def digest(alg: str, message: bytes) -> bytes:

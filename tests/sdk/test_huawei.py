@@ -69,6 +69,7 @@ from huaweicloudsdkkms.v2 import (
     VerifyRequestBody,
 )
 
+import crypto_support as cs
 import huawei_support as h
 from huawei_support import b64, create_key, describe, expect_hw_error, unb64, wire
 from kwhelpers import KeywardServer, tea_client
@@ -524,6 +525,13 @@ def test_rsa_oaep_encrypt_decrypt(hw):
     expect_hw_error(lambda: sign(hw, aes, "RSASSA_PSS_SHA_256", hashlib.sha256(b"x").digest()), "KMS.1115")
 
 
+def test_sm2_encrypt_decrypt(hw):
+    kid = create_key(hw, "SM2", "ENCRYPT_DECRYPT")
+    enc = encrypt(hw, kid, "国密 SM2", encryption_algorithm="SM2_ENCRYPT")
+    dec = decrypt(hw, enc["cipher_text"], key_id=kid, encryption_algorithm="SM2_ENCRYPT")
+    assert dec["plain_text"] == "国密 SM2"
+
+
 # --------------------------------------------------------------------------
 # data keys
 # --------------------------------------------------------------------------
@@ -581,7 +589,7 @@ def test_data_keys(hw):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", ["RSA_2048", "EC_P256", "EC_P384"])
+@pytest.mark.parametrize("spec", ["RSA_2048", "EC_P256", "EC_P384", "SECP256K1"])
 def test_sign_verify_checked_locally(hw, spec):
     kid = create_key(hw, spec, "SIGN_VERIFY")
     pub = public_key(hw, kid)
@@ -602,6 +610,21 @@ def test_sign_verify_checked_locally(hw, spec):
     # a digest of the wrong length
     alg = h.sign_algorithms(spec)[0]
     expect_hw_error(lambda: sign(hw, kid, alg, b"\x00" * 20), "KMS.0329")
+
+
+def test_sm2_sign_verify_checked_with_openssl(hw):
+    kid = create_key(hw, "SM2", "SIGN_VERIFY")
+    pem = wire(hw.show_public_key(ShowPublicKeyRequest(body=OP(key_id=kid))))["public_key"].replace("\r\n", "\n")
+    message = b"SM2 over the Huawei API " + os.urandom(4)
+    sig = sign(hw, kid, "SM2DSA_SM3", message, "RAW")
+    assert cs.openssl_sm2_verify(pem, message, sig)
+    assert verify(hw, kid, "SM2DSA_SM3", message, sig, "RAW") == "true"
+    # DIGEST mode takes e = SM3(Z_A || M)
+    e = cs.sm2_digest(cs.pem_to_der(pem), message)
+    sig = sign(hw, kid, "SM2DSA_SM3", e)
+    assert cs.openssl_sm2_verify(pem, message, sig)
+    assert verify(hw, kid, "SM2DSA_SM3", e, sig) == "true"
+    assert not cs.openssl_sm2_verify(pem, message + b"!", sig)
 
 
 def test_get_publickey_pem_and_signing_checks(hw):
