@@ -32,7 +32,7 @@ from huaweicloudsdkkms.v2 import (
 )
 
 import huawei_support as h
-from byok_support import Scratch, open_blob
+from byok_support import Scratch, open_blob, wrap_symmetric
 from huawei_support import b64, create_key, describe, expect_hw_error, unb64, wire
 from kwhelpers import tea_client
 
@@ -144,6 +144,22 @@ def test_import_symmetric_material(backend, hw_kms, spec, size, ali_spec):
     blob = tea_client(backend).encrypt(am.EncryptRequest(key_id=kid, plaintext="opened locally")).body.ciphertext_blob
     assert open_blob(ali_spec, material, blob, None)[1] == b"opened locally"
     assert decrypt(hw_kms, blob) == "opened locally"
+
+
+@pytest.mark.parametrize("spec,size,algorithm,pipeline", [
+    ("AES_256", 32, "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_1"),
+    ("AES_256", 32, "RSAES_PKCS1_V1_5", "RSAES_PKCS1_V1_5"),
+    ("SM4", 16, "SM2_ENCRYPT", "SM2PKE"),
+])
+def test_import_with_the_other_wrapping_algorithms(server, hw, spec, size, algorithm, pipeline):
+    """Older clients' wrappings and SM2_ENCRYPT, each made with the openssl command line."""
+    kid = external_key(hw, spec)
+    p = h.get_params(hw, kid, algorithm)
+    material = os.urandom(size)
+    h.import_material(hw, kid, p.import_token, wrap_symmetric(p.public_key, pipeline, material))
+    assert describe(hw, kid)["key_state"] == "2"
+    blob = tea_client(server).encrypt(am.EncryptRequest(key_id=kid, plaintext="wrapped")).body.ciphertext_blob
+    assert open_blob("Aliyun_SM4" if spec == "SM4" else "Aliyun_AES_256", material, blob, None)[1] == b"wrapped"
 
 
 def test_expiration_delete_and_reimport(hw_kms):
