@@ -145,7 +145,8 @@ async fn describe(h: &Harness, id: &str) -> Value {
 #[tokio::test]
 async fn version_discovery_needs_no_signature_and_does_not_shadow_alibaba() {
     let h = harness().await;
-    let a = send(&h, Request::get("/").body(Body::empty()).unwrap()).await;
+    // The SDK's show_versions is a signed GET / (the signature is not checked).
+    let a = send(&h, Call::new("GET", "/", None).request()).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body["versions"][0]["id"], "v1.0");
     assert_eq!(a.body["versions"][0]["status"], "CURRENT");
@@ -153,9 +154,11 @@ async fn version_discovery_needs_no_signature_and_does_not_shadow_alibaba() {
         let a = send(&h, Request::get(path).body(Body::empty()).unwrap()).await;
         assert_eq!((a.status, &a.body["version"]["id"]), (StatusCode::OK, &json!("v1.0")));
     }
-    // An Alibaba request at `/` is still Alibaba's.
-    let a = send(&h, Request::get("/?Action=DescribeRegions").body(Body::empty()).unwrap()).await;
-    assert_eq!(a.body["Code"], "MissingSignature");
+    // Alibaba requests at `/`, and an unmarked GET /, are still Alibaba's.
+    for uri in ["/?Action=DescribeRegions", "/"] {
+        let a = send(&h, Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(a.body["Code"], "MissingSignature", "{uri}");
+    }
 }
 
 #[tokio::test]
@@ -350,6 +353,25 @@ async fn tags() {
     );
     let a = call(&h, Call::new("GET", &tags_path, None)).await;
     assert_eq!(a.body, json!({"tags": [{"key": "env", "value": "prod"}], "existTagsNum": 1}));
+    // Query by tags.
+    let query = |body: Value| Call::new("POST", &format!("/v1.0/{PROJECT}/kms/resource_instances/action"), Some(body));
+    let a = call(&h, query(json!({"action": "filter", "tags": [{"key": "env", "values": ["prod", "qa"]}]}))).await;
+    assert_eq!((a.status, &a.body["total_count"]), (StatusCode::OK, &json!(1)));
+    let r = &a.body["resources"][0];
+    assert_eq!(
+        (&r["resource_id"], &r["resource_name"], &r["resource_detail"]["key_alias"]),
+        (&json!(id), &json!("tagged"), &json!("tagged"))
+    );
+    assert_eq!(r["tags"], json!([{"key": "env", "value": "prod"}]));
+    let a = call(&h, query(json!({"action": "count", "tags": [{"key": "env", "values": []}]}))).await;
+    assert_eq!(a.body, json!({"total_count": 2}));
+    let a =
+        call(&h, query(json!({"action": "filter", "matches": [{"key": "resource_name", "value": "tagged2"}]}))).await;
+    assert_eq!((&a.body["total_count"], &a.body["resources"][0]["resource_id"]), (&json!(1), &json!(other)));
+    let a = call(&h, query(json!({"action": "filter", "limit": "1", "offset": "1", "tags": [{"key": "env"}]}))).await;
+    assert_eq!((a.body["total_count"].as_i64(), a.body["resources"].as_array().map(Vec::len)), (Some(2), Some(1)));
+    kms_err(&h, query(json!({"action": "sum"})), 400, "KMS.0308").await;
+    kms_err(&h, query(json!({"action": "filter", "limit": 0})), 400, "KMS.1601").await;
     // The Alibaba API sees the same tags.
     let (_, alibaba) = h.kms.list_key_tags(&admin(), &id).await.unwrap();
     assert_eq!(alibaba.len(), 1);

@@ -9,8 +9,8 @@
 //! [`actions`]. Every answer carries `X-Request-Id`; errors are
 //! `{"error":{"error_code","error_msg"}}`, gateway (auth) errors the flat
 //! `{"error_code","error_msg","request_id"}`. Core errors are mapped in exactly one place,
-//! [`error`]. Version discovery (`GET /` without Alibaba parameters, `GET /v1.0`) needs no
-//! signature.
+//! [`error`]. Version discovery (`GET /v1.0`, and a `GET /` that looks like the Huawei SDK's:
+//! see [`is_version_discovery`]) is answered without checking the signature.
 //!
 //! **Adding an operation:** write `actions/<name>.rs` with
 //! `pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError>`, declare it in
@@ -146,6 +146,7 @@ pub async fn route(method: &Method, rest: &[String], parts: CtxParts<'_>) -> Res
     let c = Ctx { kms: parts.kms, caller: parts.caller, hw: parts.hw, body: parts.body, path_key_id, path_tag_key };
     match (seg.as_slice(), method) {
         (["tags"], &Method::GET) => actions::tags::list_project_tags(&c).await,
+        (["resource_instances", "action"], &Method::POST) => actions::tags::query_by_tags(&c).await,
         ([_, "tags"], &Method::GET) => actions::tags::show_key_tags(&c).await,
         ([_, "tags"], &Method::POST) => actions::tags::create_tag(&c).await,
         ([_, "tags", "action"], &Method::POST) => actions::tags::batch(&c).await,
@@ -304,15 +305,17 @@ pub fn error_response(request_id: &str, e: &HwError) -> Response {
     json_response(status, request_id, &body)
 }
 
-/// Whether a request to `/` is Huawei version discovery rather than an Alibaba call: a GET
-/// with no query, no `x-acs-*` header and no Alibaba (`ACS…`) `Authorization`.
+/// Whether a request to `/` is Huawei version discovery (`show_versions`) rather than an
+/// Alibaba call: a GET with no query and no `x-acs-*` header that carries a Huawei mark, an
+/// `SDK-…` `Authorization` or an `X-Sdk-Date` header (the SDK signs every request). An unmarked
+/// `GET /` stays the Alibaba endpoint's (`MissingSignature`).
 pub fn is_version_discovery(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
-    let alibaba_auth = headers
+    let huawei_auth = headers
         .get(header::AUTHORIZATION)
-        .is_some_and(|v| v.as_bytes().get(..3).is_some_and(|p| p.eq_ignore_ascii_case(b"ACS")));
+        .is_some_and(|v| v.as_bytes().get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SDK-")));
     method == Method::GET
         && uri.query().is_none_or(str::is_empty)
-        && !alibaba_auth
+        && (huawei_auth || headers.contains_key("x-sdk-date"))
         && !headers.keys().any(|k| k.as_str().starts_with("x-acs-"))
 }
 
@@ -324,15 +327,20 @@ mod tests {
     fn segments_decode_and_discovery_is_recognised() {
         assert_eq!(decode_segment("a%20b%2Fc+d"), "a b/c+d");
         assert_eq!(decode_segment("%7Bproject_id%7D"), "{project_id}");
-        let h = HeaderMap::new();
+        let plain = HeaderMap::new();
+        assert!(!is_version_discovery(&Method::GET, &"/".parse().unwrap(), &plain));
+        let mut h = HeaderMap::new();
+        h.insert("x-sdk-date", HeaderValue::from_static("20240101T000000Z"));
         assert!(is_version_discovery(&Method::GET, &"/".parse().unwrap(), &h));
         assert!(!is_version_discovery(&Method::GET, &"/?Action=DescribeRegions".parse().unwrap(), &h));
         assert!(!is_version_discovery(&Method::POST, &"/".parse().unwrap(), &h));
+        let mut signed = HeaderMap::new();
+        signed.insert("authorization", HeaderValue::from_static("SDK-HMAC-SHA256 Access=a"));
+        assert!(is_version_discovery(&Method::GET, &"/".parse().unwrap(), &signed));
+        signed.insert("x-acs-action", HeaderValue::from_static("ListKeys"));
+        assert!(!is_version_discovery(&Method::GET, &"/".parse().unwrap(), &signed));
         let mut acs = HeaderMap::new();
-        acs.insert("x-acs-action", HeaderValue::from_static("ListKeys"));
-        assert!(!is_version_discovery(&Method::GET, &"/".parse().unwrap(), &acs));
-        let mut auth = HeaderMap::new();
-        auth.insert("authorization", HeaderValue::from_static("ACS3-HMAC-SHA256 x"));
-        assert!(!is_version_discovery(&Method::GET, &"/?".parse().unwrap(), &auth));
+        acs.insert("authorization", HeaderValue::from_static("ACS3-HMAC-SHA256 x"));
+        assert!(!is_version_discovery(&Method::GET, &"/?".parse().unwrap(), &acs));
     }
 }

@@ -3,7 +3,11 @@
 //! a tag the key does not have is not an error), a key's tags (`GET /{key_id}/tags`) and the
 //! project's tags (`GET /tags`). Changes answer `204`. At most 20 tags per key (`KMS.0409`);
 //! tag keys 1–36 characters, values 0–43, without control characters or `* < > \ =`
-//! (`KMS.0401`). The same tags are seen by the Alibaba API.
+//! (`KMS.0401`). The same tags are seen by the Alibaba API. Query by tags
+//! (`POST /resource_instances/action`, `filter` or `count`): every tag filter must hold (a key
+//! the key has, with one of the values, or any value when none are listed); `matches` on
+//! `resource_name` (the `key_alias`) is a substring match; `limit` 1–1000 (default 1000),
+//! `offset` ≥ 0.
 
 use std::collections::BTreeMap;
 
@@ -12,8 +16,9 @@ use keyward_core::model::Tag;
 use keyward_protocol::huawei::codes;
 use serde_json::{Value, json};
 
+use crate::huawei::actions::common;
 use crate::huawei::error::HwError;
-use crate::huawei::{Ctx, Reply};
+use crate::huawei::{Ctx, Reply, model};
 
 fn bad_char(c: char) -> bool {
     c.is_control() || matches!(c, '*' | '<' | '>' | '\\' | '=')
@@ -127,4 +132,95 @@ pub async fn list_project_tags(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
         })
         .collect();
     Ok(Reply::Json(json!({ "tags": tags })))
+}
+
+/// One tag filter of a query: the key, and the values any of which may match (none: any).
+struct TagFilter {
+    key: String,
+    values: Vec<String>,
+}
+
+fn parse_filters(v: Option<&Value>) -> Result<Vec<TagFilter>, HwError> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    let Value::Array(list) = v else { return Err(tag_error("tags is a list")) };
+    list.iter()
+        .map(|t| {
+            let key = match t.get("key") {
+                Some(Value::String(k)) if !k.is_empty() => k.clone(),
+                _ => return Err(tag_error("every tag filter has a key")),
+            };
+            let values = match t.get("values") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(vs)) => vs
+                    .iter()
+                    .map(|x| x.as_str().map(str::to_string).ok_or_else(|| tag_error("values are strings")))
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(tag_error("values is a list")),
+            };
+            Ok(TagFilter { key, values })
+        })
+        .collect()
+}
+
+/// `POST …/kms/resource_instances/action`: keys by tags (`action` `filter` or `count`).
+pub async fn query_by_tags(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
+    let b = ctx.body;
+    let action = b.req_str("action")?;
+    if action != "filter" && action != "count" {
+        return Err(HwError::invalid("action", "filter or count"));
+    }
+    let limit = b.opt_int("limit", codes::KMS_1601)?.unwrap_or(1000);
+    if !(1..=1000).contains(&limit) {
+        return Err(HwError::with_message(codes::KMS_1601, "Invalid limit: between 1 and 1000."));
+    }
+    let offset = b.opt_int("offset", codes::KMS_1602)?.unwrap_or(0);
+    if offset < 0 {
+        return Err(HwError::new(codes::KMS_1602));
+    }
+    let filters = parse_filters(b.raw("tags"))?;
+    let mut name_match = None;
+    if let Some(Value::Array(matches)) = b.raw("matches") {
+        for m in matches {
+            match (m.get("key").and_then(Value::as_str), m.get("value").and_then(Value::as_str)) {
+                (Some("resource_name"), Some(v)) => name_match = Some(v.to_string()),
+                _ => {
+                    return Err(HwError::invalid("matches", "only {\"key\":\"resource_name\",\"value\"} is supported"));
+                }
+            }
+        }
+    }
+    let page = keyward_core::ops::Page { number: 1, size: u32::MAX };
+    let keys = ctx.kms.list_keys(ctx.caller, &[], page).await?.items;
+    let all_tags = ctx.kms.all_key_tags(ctx.caller).await?;
+    let aliases = common::all_key_aliases(ctx).await?;
+    let mut found = Vec::new();
+    for key in &keys {
+        let tags: Vec<&Tag> = all_tags.iter().filter(|(id, _)| *id == key.key_id).map(|(_, t)| t).collect();
+        let tags_ok = filters
+            .iter()
+            .all(|f| tags.iter().any(|t| t.key == f.key && (f.values.is_empty() || f.values.contains(&t.value))));
+        let name = aliases.get(&key.key_id).map(String::as_str).unwrap_or("");
+        if tags_ok && name_match.as_deref().is_none_or(|m| name.contains(m)) {
+            found.push((key, name, tags));
+        }
+    }
+    let total = found.len();
+    if action == "count" {
+        return Ok(Reply::Json(json!({ "total_count": total })));
+    }
+    let resources: Vec<Value> = found
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|(key, name, tags)| {
+            let tags: Vec<Value> = tags.iter().map(|t| json!({"key": t.key, "value": t.value})).collect();
+            json!({
+                "resource_id": key.key_id,
+                "resource_detail": model::key_details(ctx.hw, key, Some(name)),
+                "resource_name": name,
+                "tags": tags,
+            })
+        })
+        .collect();
+    Ok(Reply::Json(json!({ "resources": resources, "total_count": total })))
 }
