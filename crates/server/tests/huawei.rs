@@ -910,3 +910,44 @@ async fn asymmetric_encryption() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn garbage_never_gets_a_5xx() {
+    let h = harness().await;
+    let id = create(&h, "junk-target", "AES_256").await;
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let alphabet = b"%7B{}/-_.aZ09:=&+ \"[]";
+    for i in 0..300 {
+        let r = next();
+        let len = usize::try_from(r % 40).unwrap();
+        let junk: String =
+            (0..len).map(|j| char::from(alphabet[usize::try_from((r >> (j % 50)) % 21).unwrap()])).collect();
+        let ops = ["create-key", "describe-key", "encrypt-data", "sign", "list-keys", "create-datakey", "verify"];
+        let op = ops[i % ops.len()];
+        // Signed requests with junk bodies…
+        let mut c = Call::post(op, json!({}));
+        c.body = match i % 3 {
+            0 => junk.clone().into_bytes(),
+            1 => json!({"key_id": id, "plain_text": junk, "message": junk, "limit": junk, "signing_algorithm": junk})
+                .to_string()
+                .into_bytes(),
+            _ => json!({"key_id": junk, "key_alias": junk, "encryption_context": junk}).to_string().into_bytes(),
+        };
+        let a = send(&h, c.request()).await;
+        assert!(a.status.is_client_error() || a.status.is_success(), "{op} {junk:?} → {}: {}", a.status, a.body);
+        // …and junk paths, signed or not.
+        let path =
+            format!("/v1.0/{}", junk.replace(' ', "%20").replace('"', "%22").replace('[', "%5B").replace(']', "%5D"));
+        let Ok(uri) = path.parse::<axum::http::Uri>() else { continue };
+        let a = send(&h, Request::post(uri.clone()).body(Body::from(junk.clone())).unwrap()).await;
+        assert!(a.status.is_client_error() || a.status.is_success(), "{path} → {}", a.status);
+        let a = send(&h, Call::new("DELETE", &uri.to_string(), None).request()).await;
+        assert!(a.status.is_client_error() || a.status.is_success(), "{path} → {}", a.status);
+    }
+}
