@@ -49,6 +49,8 @@ from huaweicloudsdkkms.v2 import (
     ListKeyDetailRequest,
     ListKeysRequest,
     ListKeysRequestBody,
+    ListKmsByTagsRequest,
+    ListKmsByTagsRequestBody,
     ListKmsTagsRequest,
     OperateKeyRequestBody,
     ScheduleKeyDeletionRequestBody,
@@ -58,6 +60,7 @@ from huaweicloudsdkkms.v2 import (
     ShowVersionsRequest,
     SignRequest,
     SignRequestBody,
+    Tag,
     TagItem,
     UpdateKeyAliasRequest,
     UpdateKeyAliasRequestBody,
@@ -452,6 +455,25 @@ def test_tags(hw):
     assert len(tags_of(hw, kid)["tags"]) == 20
     expect_hw_error(lambda: hw.create_kms_tag(CreateKmsTagRequest(key_id=kid, body=CreateKmsTagRequestBody(
         tag=TagItem(key="one-too-many", value="v")))), "KMS.0409")
+
+
+def test_query_keys_by_tags(hw):
+    kid, other = create_key(hw), create_key(hw)
+    marker = h.unique_alias("mark")
+    hw.create_kms_tag(CreateKmsTagRequest(key_id=kid, body=CreateKmsTagRequestBody(tag=TagItem(key=marker, value="v"))))
+    hw.create_kms_tag(CreateKmsTagRequest(key_id=other, body=CreateKmsTagRequestBody(
+        tag=TagItem(key=marker, value="w"))))
+
+    def query(action: str, values: list[str]) -> dict:
+        return wire(hw.list_kms_by_tags(ListKmsByTagsRequest(
+            resource_instances="resource_instances",
+            body=ListKmsByTagsRequestBody(action=action, limit="10", offset="0", tags=[Tag(key=marker, values=values)]))))
+
+    found = query("filter", ["v"])
+    assert [r["resource_id"] for r in found["resources"]] == [kid] and found["total_count"] == 1, found
+    assert found["resources"][0]["resource_detail"]["key_id"] == kid
+    assert {(t["key"], t["value"]) for t in found["resources"][0]["tags"]} == {(marker, "v")}
+    assert query("count", ["v", "w"])["total_count"] == 2
 
 
 # --------------------------------------------------------------------------
