@@ -425,7 +425,7 @@ def test_list_keys_paging_and_filters(backend, hw_kms):
 # --------------------------------------------------------------------------
 
 
-def test_tags(hw):
+def test_tags(server, hw):
     kid = create_key(hw)
     r = hw.create_kms_tag(CreateKmsTagRequest(key_id=kid, body=CreateKmsTagRequestBody(
         tag=TagItem(key="env/a b", value="prod"))))
@@ -455,6 +455,16 @@ def test_tags(hw):
     assert len(tags_of(hw, kid)["tags"]) == 20
     expect_hw_error(lambda: hw.create_kms_tag(CreateKmsTagRequest(key_id=kid, body=CreateKmsTagRequestBody(
         tag=TagItem(key="one-too-many", value="v")))), "KMS.0409")
+    # invalid tags (HUAWEI.md §1.9: key <= 36, value <= 43 characters, none of * < > \\ =)
+    other = create_key(hw)
+    for key, value in (("a*b", "v"), ("k=1", "v"), ("k" * 37, "v"), ("k", "v" * 44), ("", "v")):
+        expect_hw_error(lambda: hw.create_kms_tag(CreateKmsTagRequest(key_id=other, body=CreateKmsTagRequestBody(
+            tag=TagItem(key=key, value=value)))), "KMS.0401")
+    assert tags_of(hw, other)["tags"] == []
+    # the Alibaba API sees the same tags
+    tea = tea_client(server)
+    ali = tea.list_resource_tags(am.ListResourceTagsRequest(key_id=kid)).body.tags.tag
+    assert ("team", "blue") in {(t.tag_key, t.tag_value) for t in ali}
 
 
 def test_query_keys_by_tags(hw):
