@@ -13,6 +13,7 @@
 //! - [`memory`]: an in-memory store for unit tests.
 //! - [`access_keys`]: AccessKey administration and the authentication lookup (cached).
 //! - [`ops`]: one file per API operation (secrets: `ops/secrets.rs` and the `*secret*` files).
+//! - [`policy`]: RAM-style policy documents, parsed strictly and evaluated (Allow / Deny).
 //! - [`wrapping_pool`]: pre-generated RSA wrapping keys for GetParametersForImport.
 
 pub mod access_keys;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod memory;
 pub mod model;
 pub mod ops;
+pub mod policy;
 pub mod service;
 pub mod store;
 pub mod wrapping_pool;
