@@ -1,8 +1,13 @@
 //! Strict parsing of RAM policy documents (JSON) into [`Policy`]: every field is checked, unknown
 //! fields, effects and operators are refused, and each error names where it is
-//! (`Statement[2].Condition.IpAddress`).
+//! (`Statement[2].Condition.IpAddress`). A field that appears twice in one object is refused
+//! too (plain JSON parsers keep the last one silently, so `{"Effect":"Deny","Effect":"Allow"}`
+//! would read as an Allow).
 
-use serde_json::{Map, Value};
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
 
 use super::condition::{OPERATORS, Values, shown};
 use super::{Condition, Effect, MAX_POLICY_BYTES, Patterns, Policy, PolicyError, PolicyKind, Statement, canonical_key};
@@ -11,7 +16,7 @@ pub(super) fn parse(doc: &str, kind: PolicyKind) -> Result<Policy, PolicyError> 
     if doc.len() > MAX_POLICY_BYTES {
         return Err(PolicyError::TooLarge);
     }
-    let value: Value = serde_json::from_str(doc).map_err(|e| PolicyError::Json(e.to_string()))?;
+    let Strict(value) = serde_json::from_str(doc).map_err(|e| PolicyError::Json(e.to_string()))?;
     let top = object(&value, "the document")?;
     let mut version = None;
     let mut statements = None;
@@ -202,5 +207,72 @@ fn scalars(value: &Value, at: &str) -> Result<Vec<String>, PolicyError> {
         Value::Array(items) if !items.is_empty() => items.iter().map(one).collect(),
         Value::Array(_) => Err(bad()),
         v => Ok(vec![one(v)?]),
+    }
+}
+
+/// A JSON value whose objects have no duplicate field.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("a number that is not finite"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(field) = access.next_key::<String>()? {
+            if map.contains_key(&field) {
+                return Err(de::Error::custom(format!("duplicate field {}", shown(&field))));
+            }
+            let Strict(value) = access.next_value()?;
+            map.insert(field, value);
+        }
+        Ok(Value::Object(map))
     }
 }

@@ -443,6 +443,28 @@ fn parser_errors() {
         (big, PolicyKind::Identity, "longer than 32768 bytes"),
         ("{".into(), PolicyKind::Identity, "not valid JSON"),
         ("[]".into(), PolicyKind::Identity, "must be a JSON object"),
+        ("{} {}".into(), PolicyKind::Identity, "not valid JSON"),
+        (format!("{}{}", "[".repeat(200), "]".repeat(200)), PolicyKind::Identity, "not valid JSON"),
+        (
+            doc(r#"{"Effect":"Deny","Effect":"Allow","Action":"*","Resource":"*"}"#),
+            PolicyKind::Identity,
+            "duplicate field \"Effect\"",
+        ),
+        (r#"{"Version":"1","Version":"1","Statement":[]}"#.into(), PolicyKind::Identity, "duplicate field \"Version\""),
+        (
+            doc(&allow_if(
+                r#""*""#,
+                r#""*""#,
+                r#"{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"},"IpAddress":{"acs:SourceIp":"0.0.0.0/0"}}"#,
+            )),
+            PolicyKind::Identity,
+            "duplicate field \"IpAddress\"",
+        ),
+        (
+            doc(&allow_if(r#""*""#, r#""*""#, r#"{"StringEquals":{"k":"a","k":"b"}}"#)),
+            PolicyKind::Identity,
+            "duplicate field \"k\"",
+        ),
         (r#"{"Statement":[]}"#.into(), PolicyKind::Identity, "missing Version"),
         (r#"{"Version":"2","Statement":[]}"#.into(), PolicyKind::Identity, "Version: must be the string \"1\""),
         (r#"{"Version":1,"Statement":[]}"#.into(), PolicyKind::Identity, "Version: must be"),
