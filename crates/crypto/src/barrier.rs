@@ -51,6 +51,8 @@ pub enum MacPurpose {
     MaterialFingerprint,
     /// Authenticity of an ImportToken.
     ImportToken,
+    /// Encryption-context values in the audit log (correlatable, not readable).
+    AuditContext,
 }
 
 impl MacPurpose {
@@ -58,6 +60,7 @@ impl MacPurpose {
         match self {
             Self::MaterialFingerprint => b"material-fingerprint",
             Self::ImportToken => b"import-token",
+            Self::AuditContext => b"audit-context",
         }
     }
 }

@@ -2,11 +2,12 @@
 //! decoded (query merged with a form body), authenticated, dispatched by action, and answered
 //! in JSON with a `RequestId` — errors included, whatever went wrong.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use keyward_core::Kms;
@@ -15,6 +16,7 @@ use keyward_protocol::params::Params;
 use keyward_protocol::signature::RequestParts;
 use serde_json::{Value, json};
 
+use crate::audit::{self, Audit, Outcome, Protocol, Record};
 use crate::auth::{self, Freshness, NonceCache};
 use crate::dispatch;
 use crate::error::ApiError;
@@ -34,6 +36,8 @@ pub struct AppState {
     pub freshness: Freshness,
     /// The Huawei protocol's project (configured, or kept in the store).
     pub huawei: crate::huawei::HuaweiState,
+    /// The audit log (`None`: requests are not audited, as in most router tests).
+    pub audit: Option<Audit>,
 }
 
 impl AppState {
@@ -44,6 +48,20 @@ impl AppState {
             nonces: NonceCache::default(),
             freshness: Freshness::default(),
             huawei: crate::huawei::HuaweiState::default(),
+            audit: None,
+        }
+    }
+
+    /// Audits every request to `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// Writes the audit event of one request (no-op without an audit log).
+    pub async fn audit(&self, record: &Record, outcome: &Outcome<'_>) {
+        if let Some(a) = &self.audit {
+            a.emit(record, outcome).await;
         }
     }
 
@@ -80,28 +98,37 @@ async fn not_found() -> Response {
 /// The Huawei API (`/v1.0…`), see [`crate::huawei`].
 async fn huawei(
     State(state): State<Arc<AppState>>,
+    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    crate::huawei::handle(&state, method, uri, headers, body).await
+    crate::huawei::handle(&state, connect.map(|c| c.0.0), method, uri, headers, body).await
+}
+
+/// The `User-Agent` header, if readable.
+pub fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
 }
 
 async fn handle(
     State(state): State<Arc<AppState>>,
+    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let source = connect.map(|c| c.0.0);
     if crate::huawei::is_version_discovery(&method, &uri, &headers) {
         // Huawei's `GET /` (version list); Alibaba requests always carry parameters.
-        return crate::huawei::handle(&state, method, uri, headers, body).await;
+        return crate::huawei::handle(&state, source, method, uri, headers, body).await;
     }
     let request_id = new_request_id();
+    let mut record = Record::default();
     let result = match body {
-        Ok(body) => process(&state, &method, &uri, &headers, &body).await,
+        Ok(body) => process(&state, &method, &uri, &headers, &body, &mut record).await,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(ApiError::new(codes::PAYLOAD_TOO_LARGE))
         }
@@ -110,6 +137,19 @@ async fn handle(
             format!("The request body could not be read: {rejection}"),
         )),
     };
+    let (code, status) = match &result {
+        Ok(_) => ("OK", 200),
+        Err(e) => (e.code.code, e.code.status),
+    };
+    let outcome = Outcome {
+        request_id: &request_id,
+        protocol: Protocol::Alibaba,
+        code,
+        status,
+        source,
+        user_agent: user_agent(&headers),
+    };
+    state.audit(&record, &outcome).await;
     match result {
         Ok(mut body) => {
             if let Value::Object(map) = &mut body {
@@ -127,6 +167,7 @@ async fn process(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    record: &mut Record,
 ) -> Result<Value, ApiError> {
     if method != Method::GET && method != Method::POST {
         return Err(ApiError::new(codes::UNSUPPORTED_HTTP_METHOD));
@@ -146,9 +187,17 @@ async fn process(
         .collect();
     let params = Params::new(pairs);
     let parts = RequestParts { method: method.as_str(), query, headers: &header_list, body, params: params.pairs() };
-    let caller = auth::authenticate(&state.kms, &state.nonces, state.freshness, &parts).await?;
-
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    if state.audit.is_some() {
+        let claimed = header("x-acs-action").or_else(|| params.opt("Action").map(str::to_string));
+        record.action = audit::clip(&claimed.unwrap_or_default());
+    }
+    let caller = auth::authenticate(&state.kms, &state.nonces, state.freshness, &parts).await?;
+    if state.audit.is_some() {
+        record.caller(&caller);
+        record.alibaba_params(&state.kms, &params);
+    }
+
     let action = header("x-acs-action").or_else(|| params.opt("Action").map(str::to_string)).ok_or_else(|| {
         ApiError::with_message(codes::MISSING_PARAMETER, "The parameter \"Action\" is needed but not provided.")
     })?;

@@ -24,6 +24,7 @@ pub const ENV_VARS: &[&str] = &[
     "KEYWARD_BOOTSTRAP_ACCESS_KEY_ID",
     "KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET",
     "KEYWARD_HUAWEI_PROJECT_ID",
+    "KEYWARD_AUDIT_MAX_FILE_BYTES",
 ];
 
 const BOOTSTRAP_PAIR: &str =
@@ -57,6 +58,19 @@ pub struct RawConfig {
     /// Huawei API settings.
     #[serde(default)]
     pub huawei: RawHuawei,
+    /// Audit log settings.
+    #[serde(default)]
+    pub audit: RawAudit,
+}
+
+/// `[audit]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    /// Write the audit log (`<data_dir>/audit/`); default true.
+    pub enabled: Option<bool>,
+    /// Rotate the live file past this size in bytes; default 64 MiB, at least 4096.
+    pub max_file_bytes: Option<u64>,
 }
 
 /// `[huawei]` section.
@@ -143,6 +157,10 @@ pub struct Settings {
     pub bootstrap_access_key: Option<(String, String)>,
     /// The Huawei project id, when configured (otherwise kept in the store).
     pub huawei_project_id: Option<String>,
+    /// Whether requests are audited to `<data_dir>/audit/`.
+    pub audit_enabled: bool,
+    /// Rotation size of the audit log.
+    pub audit_max_file_bytes: u64,
 }
 
 /// A configuration problem, reported at startup.
@@ -295,6 +313,15 @@ impl Settings {
                 detail: "must be 32 lower-case hex characters".into(),
             });
         }
+        let audit_max_file_bytes = match env("KEYWARD_AUDIT_MAX_FILE_BYTES") {
+            Some(v) => v
+                .parse::<u64>()
+                .map_err(|_| ConfigError::Invalid { name: "audit.max_file_bytes", detail: "an integer".into() })?,
+            None => raw.audit.max_file_bytes.unwrap_or(crate::audit::DEFAULT_MAX_FILE_BYTES),
+        };
+        if audit_max_file_bytes < 4096 {
+            return Err(ConfigError::Invalid { name: "audit.max_file_bytes", detail: "must be at least 4096".into() });
+        }
         Ok(Self {
             data_dir,
             http_addr,
@@ -308,7 +335,14 @@ impl Settings {
             wrapping_key_pool,
             bootstrap_access_key,
             huawei_project_id,
+            audit_enabled: raw.audit.enabled.unwrap_or(true),
+            audit_max_file_bytes,
         })
+    }
+
+    /// `<data_dir>/audit`, the audit log directory.
+    pub fn audit_dir(&self) -> PathBuf {
+        self.data_dir.join("audit")
     }
 
     /// `<data_dir>/credentials`, where a generated admin AccessKey is written.

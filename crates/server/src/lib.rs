@@ -8,6 +8,7 @@
 //! - [`bootstrap`]: opening data dir, root key, store, service, bootstrap AccessKey.
 //! - [`tls`]: HTTPS certificates (local CA).
 //! - [`app`]: the axum router and request pipeline.
+//! - [`audit`]: the hash-chained audit log.
 //! - [`auth`]: signature, timestamp and nonce checks.
 //! - [`dispatch`]: action name → handler; [`actions`]: one file per action.
 //! - [`error`]: the one mapping from errors to Alibaba codes.
@@ -16,6 +17,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;

@@ -40,12 +40,26 @@ pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
     println!("keyward: huawei project id {project_id}");
 
     let handle = Handle::new();
-    let app = router(Arc::new(AppState::new(kms.clone()).with_huawei_project(Some(project_id))));
+    let mut state = AppState::new(kms.clone()).with_huawei_project(Some(project_id));
+    let audit = if settings.audit_enabled {
+        let dir = settings.audit_dir();
+        let audit = crate::audit::Audit::start(&dir, settings.audit_max_file_bytes)
+            .with_context(|| format!("cannot open the audit log in {}", dir.display()))?;
+        println!("keyward: audit log {}", dir.join(crate::audit::LIVE_FILE).display());
+        state = state.with_audit(audit.clone());
+        Some(audit)
+    } else {
+        println!("keyward: audit log disabled");
+        None
+    };
+    let app = router(Arc::new(state));
     let mut servers = Vec::new();
     if let Some(addr) = settings.http_addr {
         let listener = bind(addr)?;
         println!("keyward: listening http {}", listener.local_addr()?);
-        let server = axum_server::from_tcp(listener)?.handle(handle.clone()).serve(app.clone().into_make_service());
+        let server = axum_server::from_tcp(listener)?
+            .handle(handle.clone())
+            .serve(app.clone().into_make_service_with_connect_info::<SocketAddr>());
         servers.push(tokio::spawn(server));
     }
     if let Some(addr) = settings.https_addr {
@@ -63,7 +77,7 @@ pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
         }
         let server = axum_server::from_tcp_rustls(listener, config)?
             .handle(handle.clone())
-            .serve(app.clone().into_make_service());
+            .serve(app.clone().into_make_service_with_connect_info::<SocketAddr>());
         servers.push(tokio::spawn(server));
     }
     tokio::spawn(deletion_job(kms, settings.deletion_sweep));
@@ -74,6 +88,9 @@ pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
     handle.graceful_shutdown(Some(Duration::from_secs(10)));
     for s in servers {
         s.await.context("listener task failed")??;
+    }
+    if let Some(audit) = audit {
+        audit.flush().await;
     }
     Ok(())
 }

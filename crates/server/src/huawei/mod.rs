@@ -32,6 +32,7 @@ use keyward_protocol::huawei::codes;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
+use crate::audit::{Outcome, Protocol, Record};
 use crate::huawei::body::Body;
 use crate::huawei::error::HwError;
 
@@ -179,13 +180,29 @@ fn unknown_api() -> HwError {
 /// `GET /`) to.
 pub async fn handle(
     state: &AppState,
+    source: Option<std::net::SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request_id = new_request_id();
-    let result = process(state, &method, &uri, &headers, body).await;
+    let mut record = Record::default();
+    let result = process(state, &method, &uri, &headers, body, &mut record).await;
+    let (code, status) = match &result {
+        Ok(Reply::Json(_)) => ("OK", 200),
+        Ok(Reply::NoContent) => ("OK", 204),
+        Err(e) => (e.code.code, e.code.status),
+    };
+    let outcome = Outcome {
+        request_id: &request_id,
+        protocol: Protocol::Huawei,
+        code,
+        status,
+        source,
+        user_agent: crate::app::user_agent(&headers),
+    };
+    state.audit(&record, &outcome).await;
     match result {
         Ok(Reply::Json(v)) => json_response(StatusCode::OK, &request_id, &v),
         Ok(Reply::NoContent) => {
@@ -203,7 +220,11 @@ async fn process(
     uri: &Uri,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
+    record: &mut Record,
 ) -> Result<Reply, HwError> {
+    if state.audit.is_some() {
+        record.action = format!("{method} {}", crate::audit::clip(uri.path()));
+    }
     let raw_segments: Vec<&str> = uri.path().split('/').skip(1).collect();
     match raw_segments.as_slice() {
         [""] => return versions(method, true),
@@ -227,6 +248,9 @@ async fn process(
         [v, project, kms, rest @ ..] if v == "v1.0" && kms == "kms" && !rest.is_empty() => (project, rest),
         _ => return Err(unknown_api()),
     };
+    if state.audit.is_some() {
+        record.action = crate::audit::clip(&format!("{method} {}", rest.join("/")));
+    }
     if !project::is_project_id(project) {
         return Err(HwError::with_message(
             codes::KMS_0201,
@@ -243,7 +267,31 @@ async fn process(
             "URIs in URL and X-Auth-Token do not match: this server serves one project id (printed at start).",
         ));
     }
+    if state.audit.is_some() {
+        record.caller(&caller);
+    }
     let parsed = if method == Method::POST { Body::parse(&body)? } else { Body::default() };
+    if state.audit.is_some() {
+        let (region, account) = (&state.kms.config().region, &state.kms.config().account_id);
+        let path_key = match rest {
+            [k, t, ..] if t == "tags" => Some(k.as_str()),
+            _ => None,
+        };
+        if let Some(k) = path_key {
+            record.resource(region, account, k, false);
+        }
+        for name in ["key_id", "key_alias"] {
+            if let Some(Value::String(v)) = parsed.raw(name) {
+                let given = if name == "key_alias" { format!("alias/{v}") } else { v.clone() };
+                record.resource(region, account, &given, false);
+            }
+        }
+        for name in ["encryption_context", "additional_authenticated_data"] {
+            if let Some(v) = parsed.raw(name) {
+                record.context(state.kms.barrier(), name, v);
+            }
+        }
+    }
     route(method, rest, CtxParts { kms: &state.kms, caller: &caller, hw, body: &parsed }).await
 }
 
