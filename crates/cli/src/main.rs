@@ -1,10 +1,12 @@
 //! The `keyward` binary: `keyward server` (the KMS), `keyward admin …` (local administration
 //! of a data dir: AccessKeys, KMS instances), `keyward key …` (client commands over the Rust
 //! SDK), `keyward secret …` (secrets over the SDK), `keyward agent` (the local secrets agent),
-//! `keyward byok wrap` (offline BYOK wrapping) and `keyward bench` (load generator).
+//! `keyward byok wrap` (offline BYOK wrapping), `keyward audit verify|tail` (the audit log) and
+//! `keyward bench` (load generator).
 
 mod admin;
 mod agent;
+mod audit;
 mod bench;
 mod byok;
 mod key;
@@ -98,6 +100,9 @@ enum Command {
     },
     /// Run the local secrets agent on 127.0.0.1 (Alibaba KMS Agent interface).
     Agent(agent::AgentArgs),
+    /// The audit log of a data dir: verify the hash chain, tail events.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Load generator: drive a running server with signed requests and report throughput and latency.
     Bench(bench::BenchArgs),
 }
@@ -129,6 +134,7 @@ fn main() -> std::process::ExitCode {
             Command::Key { conn, command } => key::run(conn, command).await,
             Command::Secret { conn, command } => secret::run(conn, command).await,
             Command::Byok(command) => byok::run(command),
+            Command::Audit(command) => audit::run(command).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Agent(args) => agent::run(args).await,
         }
