@@ -424,6 +424,19 @@ fn principal_or_resource_policy() {
 }
 
 #[test]
+fn condition_keys_are_listed() {
+    let p = parse_identity(&doc(&format!(
+        "{},{}",
+        allow_if(r#""*""#, r#""*""#, r#"{"IpAddress":{"acs:SourceIp":"::/0"},"StringEquals":{"KMS:Tag/Env":"x"}}"#),
+        allow(r#""*""#, r#""*""#)
+    )));
+    let mut keys: Vec<&str> = p.condition_keys().collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["acs:sourceip", "kms:tag/Env"]);
+    assert_eq!(parse_identity(&doc("")).condition_keys().count(), 0);
+}
+
+#[test]
 fn context_keys_and_debug() {
     let mut c = Context::new();
     c.set_encryption_context("Tenant", "secret-ish value").set_tag("Env", "prod");
