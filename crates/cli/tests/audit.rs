@@ -1,9 +1,13 @@
 //! `keyward audit verify|tail` on a log chained here independently (SHA-256 via aws-lc-rs):
 //! an intact chain across a rotated file passes, one changed byte in the middle is reported at
-//! its line with a non-zero exit, and `tail -n` prints the newest events readably.
+//! its line with a non-zero exit, and `tail -n` prints the newest events readably. End to end:
+//! a real `keyward server --dev` audits requests made with `keyward key` (source address, user
+//! agent, an authentication failure) and `keyward audit verify` accepts its log.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest;
 
@@ -90,4 +94,94 @@ fn verify_finds_the_changed_line_and_tail_prints_events() {
     let (ok, _, err) = keyward(&["audit", "verify", "--data-dir", data_dir]);
     assert!(!ok);
     assert!(err.contains("audit.log:2:") && err.contains("not a JSON line"), "{err}");
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const AK: &str = "LTAIauditcli000001";
+const SK: &str = "audit-cli-secret-0123456789";
+
+/// `keyward server --dev` on an HTTP port 0; returns the server and its endpoint.
+fn start(data: &Path) -> (Server, String) {
+    let mut child = Command::new(BIN)
+        .args(["server", "--dev", "--http-addr", "127.0.0.1:0", "--https-addr", "off", "--data-dir"])
+        .arg(data)
+        .env("KEYWARD_BOOTSTRAP_ACCESS_KEY_ID", AK)
+        .env("KEYWARD_BOOTSTRAP_ACCESS_KEY_SECRET", SK)
+        .env_remove("KEYWARD_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let (mut http, mut audit_line) = (String::new(), false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "server did not become ready");
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "server exited early");
+        let line = line.trim_end();
+        if let Some(a) = line.strip_prefix("keyward: listening http ") {
+            http = format!("http://{a}");
+        }
+        audit_line |= line.starts_with("keyward: audit log ") && line.ends_with("audit.log");
+        if line == "keyward: ready" {
+            break;
+        }
+    }
+    assert!(audit_line, "the server names its audit log");
+    (server, http)
+}
+
+fn key_cmd(args: &[&str], endpoint: &str, secret: &str) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(["key", "--endpoint", endpoint, "--output", "json"])
+        .args(args)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", AK)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+        .env_remove("KEYWARD_ENDPOINT")
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn audit_lines(data: &Path, at_least: usize) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(data.join("audit").join("audit.log")).unwrap_or_default();
+        if text.lines().count() >= at_least || Instant::now() > deadline {
+            return text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_running_server_audits_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (_server, http) = start(&data);
+    let (ok, out) = key_cmd(&["create"], &http, SK);
+    assert!(ok, "{out}");
+    let (ok, _) = key_cmd(&["list"], &http, "not-the-secret");
+    assert!(!ok);
+    let lines = audit_lines(&data, 2);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!((lines[0]["action"].as_str(), lines[0]["result"].as_str()), (Some("CreateKey"), Some("OK")));
+    assert_eq!(lines[0]["principal"], "admin");
+    assert!(lines[0]["source"].as_str().unwrap().starts_with("127.0.0.1:"), "{}", lines[0]);
+    assert!(lines[0]["user_agent"].as_str().is_some(), "{}", lines[0]);
+    assert_eq!(lines[1]["action"], "ListKeys");
+    assert!(lines[1].get("principal").is_none(), "{}", lines[1]);
+    assert_eq!(lines[1]["claimed_access_key_id"], AK);
+    let (ok, out, err) = keyward(&["audit", "verify", "--data-dir", data.to_str().unwrap()]);
+    assert!(ok && out.contains("2 lines"), "{out}{err}");
 }

@@ -192,7 +192,17 @@ async fn process(
         let claimed = header("x-acs-action").or_else(|| params.opt("Action").map(str::to_string));
         record.action = audit::clip(&claimed.unwrap_or_default());
     }
-    let caller = auth::authenticate(&state.kms, &state.nonces, state.freshness, &parts).await?;
+    let caller = match auth::authenticate(&state.kms, &state.nonces, state.freshness, &parts).await {
+        Ok(c) => c,
+        Err(e) => {
+            if state.audit.is_some()
+                && let Ok(claim) = keyward_protocol::signature::parse_claim(&parts)
+            {
+                record.claimed_access_key_id = Some(audit::clip(&claim.access_key_id));
+            }
+            return Err(e);
+        }
+    };
     if state.audit.is_some() {
         record.caller(&caller);
         record.alibaba_params(&state.kms, &params);
@@ -211,7 +221,13 @@ async fn process(
         ));
     }
     let ctx = dispatch::Ctx { kms: &state.kms, caller: &caller, params: &params };
-    dispatch::dispatch(&action, &ctx).await
+    let answer = dispatch::dispatch(&action, &ctx).await;
+    if state.audit.is_some()
+        && let Ok(v) = &answer
+    {
+        record.alibaba_answer(&state.kms.config().region, &state.kms.config().account_id, v);
+    }
+    answer
 }
 
 fn new_request_id() -> String {

@@ -7,10 +7,11 @@
 //! file's last line, so [`verify_dir`] checks the whole history across files.
 //!
 //! What a line holds: time (RFC 3339, milliseconds, UTC), request id, protocol, action, principal
-//! and AccessKey id when the request authenticated, resource ARNs named by the request (as given,
-//! as ARNs), the encryption-context keys in clear with each value replaced by an HMAC-SHA256 under
-//! a key derived from the root key ([`MacPurpose::AuditContext`]), the result code (`OK` on
-//! success) and HTTP status, source address and user agent. Never plaintext, data keys, secret
+//! and AccessKey id when the request authenticated (else the AccessKey id it claimed, if any),
+//! resource ARNs named by the request (as given) or by its answer (the key and version an alias
+//! or a ciphertext resolved to), the encryption-context keys in clear with each value replaced by
+//! an HMAC-SHA256 under a key derived from the root key ([`MacPurpose::AuditContext`]), the result
+//! code (`OK` on success) and HTTP status, source address and user agent. Never plaintext, data keys, secret
 //! values, key material, tokens or signatures: those parameters are simply never read here.
 //!
 //! Writing: requests hand a serialized event to a bounded channel ([`QUEUE`]); one background task
@@ -70,6 +71,8 @@ pub struct Record {
     pub principal: Option<String>,
     /// AccessKey id, once authenticated.
     pub access_key_id: Option<String>,
+    /// The AccessKey id a request that failed authentication claimed (unverified).
+    pub claimed_access_key_id: Option<String>,
     /// Resource ARNs named by the request.
     pub resources: Vec<String>,
     /// Encryption contexts by parameter name: key → HMAC of the value (hex).
@@ -100,6 +103,24 @@ impl Record {
         };
         if !self.resources.contains(&arn) {
             self.resources.push(arn);
+        }
+    }
+
+    /// Adds the key (and version) an Alibaba answer names: `KeyId`/`KeyVersionId` at the top
+    /// (the cryptographic actions, Decrypt included) or `KeyMetadata.KeyId`, so a request made
+    /// through an alias or a ciphertext shows the key it resolved to.
+    pub fn alibaba_answer(&mut self, region: &str, account: &str, answer: &Value) {
+        let top = answer.get("KeyId").and_then(Value::as_str);
+        let meta = answer.get("KeyMetadata").and_then(|m| m.get("KeyId")).and_then(Value::as_str);
+        let Some(key_id) = top.or(meta) else { return };
+        self.resource(region, account, key_id, false);
+        if let Some(version) = answer.get("KeyVersionId").and_then(Value::as_str) {
+            self.resource(
+                region,
+                account,
+                &format!("acs:kms:{region}:{account}:key/{key_id}/keyversion/{version}"),
+                false,
+            );
         }
     }
 
@@ -188,6 +209,8 @@ struct Line<'a> {
     principal: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     access_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claimed_access_key_id: Option<&'a str>,
     resources: &'a [String],
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     encryption_context: &'a BTreeMap<String, BTreeMap<String, String>>,
@@ -261,6 +284,7 @@ impl Audit {
             action: &record.action,
             principal: record.principal.as_deref(),
             access_key_id: record.access_key_id.as_deref(),
+            claimed_access_key_id: record.claimed_access_key_id.as_deref(),
             resources: &record.resources,
             encryption_context: &record.encryption_context,
             result: outcome.code,

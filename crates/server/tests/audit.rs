@@ -140,7 +140,8 @@ async fn one_event_per_request_and_nothing_sensitive() {
     let (k, line) = ali(&h, "CreateKey", &[]).await;
     let key_id = k["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
     assert!(line["time"].as_str().unwrap().ends_with('Z') && line["time"].as_str().unwrap().len() == 24, "{line}");
-    assert_eq!(line["resources"], json!([]));
+    assert_eq!(line["resources"].as_array().unwrap().len(), 1, "the created key: {line}");
+    assert!(line["resources"][0].as_str().unwrap().ends_with(&format!(":key/{key_id}")), "{line}");
 
     let ctx = json!({ "tenant": context_value }).to_string();
     let (enc, line) = ali(
@@ -155,10 +156,16 @@ async fn one_event_per_request_and_nothing_sensitive() {
     let blob = enc["CiphertextBlob"].as_str().unwrap().to_string();
     let (_, line) = ali(&h, "Decrypt", &[("CiphertextBlob", &blob), ("EncryptionContext", &ctx)]).await;
     assert_eq!(line["encryption_context"]["EncryptionContext"]["tenant"].as_str(), Some(hmac), "same value, same HMAC");
+    let version = enc["KeyVersionId"].as_str().unwrap();
+    let resources: Vec<&str> = line["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert_eq!(resources.len(), 2, "the key and version a ciphertext resolves to: {line}");
+    assert!(resources[0].ends_with(&format!(":key/{key_id}")), "{line}");
+    assert!(resources[1].ends_with(&format!(":key/{key_id}/keyversion/{version}")), "{line}");
     ali(&h, "GenerateDataKey", &[("KeyId", &key_id)]).await;
     ali(&h, "CreateAlias", &[("KeyId", &key_id), ("AliasName", "alias/audited")]).await;
     let (_, line) = ali(&h, "DescribeKey", &[("KeyId", "alias/audited")]).await;
     assert!(line["resources"][0].as_str().unwrap().ends_with(":alias/audited"), "{line}");
+    assert!(line["resources"][1].as_str().unwrap().ends_with(&format!(":key/{key_id}")), "resolved: {line}");
 
     // Secrets.
     let (_, line) =
@@ -209,6 +216,7 @@ async fn one_event_per_request_and_nothing_sensitive() {
     assert_eq!(line["action"], "Encrypt");
     assert!(line.get("principal").is_none() && line.get("access_key_id").is_none(), "{line}");
     assert!(line["result"].as_str().unwrap().contains("Signature"), "{line}");
+    assert_eq!(line["claimed_access_key_id"], AK, "{line}");
 
     // One Huawei request, and one Huawei error.
     let (status, body, line) = one(&h, huawei_request("describe-key", &json!({ "key_id": key_id }))).await;
