@@ -15,8 +15,9 @@
 //! values, key material, tokens or signatures: those parameters are simply never read here.
 //!
 //! Writing: requests hand a serialized event to a bounded channel ([`QUEUE`]); one background task
-//! writes batches (every [`FLUSH_INTERVAL`] or [`BATCH`] events) and fsyncs once per batch, so no
-//! request waits for a disk sync. **Backpressure, not loss:** when the channel is full the request
+//! wakes on the first event of a batch, sleeps [`FLUSH_INTERVAL`] while more arrive (senders do not
+//! wake it meanwhile: one task wake-up per batch, not per event), drains the queue, writes and
+//! fsyncs once per batch, so no request waits for a disk sync. **Backpressure, not loss:** when the channel is full the request
 //! waits for room (it is never answered with its event dropped). Events are lost only when the
 //! writer cannot write (disk error) or is gone: each is counted in [`Audit::lost`] (for metrics)
 //! and logged at error level. After a write error the writer reopens the file, cutting a partial
@@ -45,10 +46,8 @@ pub const LIVE_FILE: &str = "audit.log";
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Events waiting for the writer at most; a full queue makes requests wait.
 pub const QUEUE: usize = 4096;
-/// Largest batch written with one fsync.
-pub const BATCH: usize = 256;
-/// Longest time an event waits for its batch.
-pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+/// Time the writer lets events gather after the first of a batch (at most [`QUEUE`] of them).
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(10);
 /// Longest caller-supplied string kept in a line (resource names, user agent, action).
 const MAX_FIELD: usize = 256;
 
@@ -325,16 +324,17 @@ async fn writer(mut rx: mpsc::Receiver<Msg>, mut state: FileState, counters: Arc
             Some(Msg::Flush(w)) => waiters.push(w),
             None => break,
         }
-        let deadline = tokio::time::Instant::now() + FLUSH_INTERVAL;
-        while batch.len() < BATCH && waiters.is_empty() {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(Msg::Event(e))) => batch.push(e),
-                Ok(Some(Msg::Flush(w))) => waiters.push(w),
-                Ok(None) => {
+        // Not polling the channel while asleep means senders wake nobody: one wake-up per batch.
+        tokio::time::sleep(FLUSH_INTERVAL).await;
+        loop {
+            match rx.try_recv() {
+                Ok(Msg::Event(e)) => batch.push(e),
+                Ok(Msg::Flush(w)) => waiters.push(w),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
                     closed = true;
                     break;
                 }
-                Err(_) => break,
             }
         }
         if !batch.is_empty() {
