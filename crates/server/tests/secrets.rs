@@ -256,7 +256,8 @@ async fn create_get_put_describe_list_shapes() {
     create(&h, "api/token", "t").await;
     let l = ok(&h, "ListSecrets", &[("FetchTags", "true")]).await;
     assert_eq!((&l["TotalCount"], &l["PageNumber"], &l["PageSize"]), (&json!(2), &json!(1), &json!(10)));
-    let first = &l["SecretList"]["Secret"][1];
+    // Ordered by creation second, then name: find the entry by name.
+    let first = l["SecretList"]["Secret"].as_array().unwrap().iter().find(|s| s["SecretName"] == "db/prod").unwrap();
     assert_eq!((&first["SecretName"], &first["SecretType"]), (&json!("db/prod"), &json!("Generic")));
     assert!(is_wire_time(&first["CreateTime"]) && is_wire_time(&first["UpdateTime"]));
     assert_eq!(first["Tags"]["Tag"][0]["TagKey"], "env");
