@@ -255,7 +255,10 @@ impl Audit {
         state.reopen()?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let counters = Arc::new(Counters::default());
-        tokio::spawn(writer(rx, state, counters.clone()));
+        let c = counters.clone();
+        // A thread of its own: the writer blocks on the disk, and a blocking-pool task per batch
+        // made the pool grow threads (and per-thread allocator heaps) under load.
+        std::thread::Builder::new().name("keyward-audit".into()).spawn(move || writer(rx, state, c))?;
         Ok(Self { tx, counters })
     }
 
@@ -314,18 +317,18 @@ impl Audit {
     }
 }
 
-async fn writer(mut rx: mpsc::Receiver<Msg>, mut state: FileState, counters: Arc<Counters>) {
+fn writer(mut rx: mpsc::Receiver<Msg>, mut state: FileState, counters: Arc<Counters>) {
     let mut closed = false;
     while !closed {
         let mut batch = Vec::new();
         let mut waiters = Vec::new();
-        match rx.recv().await {
+        match rx.blocking_recv() {
             Some(Msg::Event(e)) => batch.push(e),
             Some(Msg::Flush(w)) => waiters.push(w),
             None => break,
         }
         // Not polling the channel while asleep means senders wake nobody: one wake-up per batch.
-        tokio::time::sleep(FLUSH_INTERVAL).await;
+        std::thread::sleep(FLUSH_INTERVAL);
         loop {
             match rx.try_recv() {
                 Ok(Msg::Event(e)) => batch.push(e),
@@ -339,27 +342,15 @@ async fn writer(mut rx: mpsc::Receiver<Msg>, mut state: FileState, counters: Arc
         }
         if !batch.is_empty() {
             let n = batch.len() as u64;
-            let result = tokio::task::spawn_blocking(move || {
-                let r = state.write_batch(&batch);
-                (state, r)
-            })
-            .await;
-            match result {
-                Ok((s, Ok(()))) => {
-                    state = s;
+            match state.write_batch(&batch) {
+                Ok(()) => {
                     counters.written.fetch_add(n, Ordering::Relaxed);
                 }
-                Ok((s, Err((done, e)))) => {
-                    state = s;
+                Err((done, e)) => {
                     counters.written.fetch_add(done, Ordering::Relaxed);
                     counters.lost.fetch_add(n - done, Ordering::Relaxed);
                     tracing::error!(lost = n - done, error = %e, dir = %state.dir.display(),
                         "AUDIT EVENTS LOST: cannot write the audit log; will retry with the next batch");
-                }
-                Err(e) => {
-                    counters.lost.fetch_add(n, Ordering::Relaxed);
-                    tracing::error!(lost = n, error = %e, "AUDIT EVENTS LOST: the audit writer failed; it stops");
-                    return;
                 }
             }
         }
@@ -389,7 +380,7 @@ impl FileState {
         let rotated = rotated_files(&self.dir)?;
         self.next_index = rotated.last().map_or(1, |(i, _)| i + 1);
         let live = self.dir.join(LIVE_FILE);
-        let mut file = std::fs::OpenOptions::new().read(true).append(true).create(true).open(&live)?;
+        let mut file = log_options().read(true).open(&live)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
         let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
@@ -470,13 +461,25 @@ impl FileState {
         let target = self.dir.join(format!("{LIVE_FILE}.{:06}", self.next_index));
         std::fs::rename(self.dir.join(LIVE_FILE), &target)?;
         self.next_index += 1;
-        let file = std::fs::OpenOptions::new().append(true).create(true).open(self.dir.join(LIVE_FILE))?;
+        let file = log_options().open(self.dir.join(LIVE_FILE))?;
         #[cfg(unix)]
         std::fs::File::open(&self.dir)?.sync_all()?;
         self.file = Some(file);
         self.size = 0;
         Ok(())
     }
+}
+
+/// Append-only, created readable by the owner only.
+fn log_options() -> std::fs::OpenOptions {
+    let mut o = std::fs::OpenOptions::new();
+    o.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -524,7 +527,7 @@ pub fn chain_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(digest::digest(&digest::SHA256, bytes))
+    keyward_protocol::signature::hex_lower(digest::digest(&digest::SHA256, bytes).as_ref())
 }
 
 /// RFC 3339 with milliseconds, UTC (`2026-01-02T03:04:05.678Z`).
