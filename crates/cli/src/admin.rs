@@ -131,7 +131,7 @@ pub(crate) async fn run(overrides: &Overrides, command: AdminCommand) -> anyhow:
         }
         AdminCommand::Instance(InstanceCommand::List { output }) => {
             let page = keyward_core::ops::Page { number: 1, size: u32::MAX };
-            let caller = keyward_core::Caller { principal: "admin".into(), access_key_id: "local".into() };
+            let caller = keyward_core::Caller::new("admin", "local");
             let rows: Vec<_> = kms
                 .list_kms_instances(&caller, page)
                 .await

@@ -197,7 +197,7 @@ impl Kms {
                 let e = match self.store.get_access_key(id).await? {
                     Some(rec) => {
                         let secret = self.barrier.open(RecordKind::AccessKeySecret, id, &rec.sealed_secret)?;
-                        let caller = Caller { principal: rec.principal, access_key_id: rec.access_key_id };
+                        let caller = Caller::new(rec.principal, rec.access_key_id);
                         Some((caller, Arc::new(secret), rec.enabled))
                     }
                     None => None,

@@ -17,7 +17,8 @@ use keyward_crypto::aead::SymmetricKey;
 use keyward_crypto::asymmetric::AsymmetricKey;
 use keyward_crypto::mac::MacKey;
 
-use crate::model::{KeyRecord, SecretRecord, SecretVersionRecord};
+use crate::model::{KeyRecord, SecretRecord, SecretVersionRecord, Tag};
+use crate::policy::Policy;
 
 /// How long a cached key is trusted without asking the store.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -48,12 +49,26 @@ pub struct LoadedVersion {
     pub material: Option<Material>,
 }
 
+/// What authorization needs of a key or secret besides its ARN: its own policy, parsed, and its
+/// tags (for `kms:tag/<TagKey>` conditions). Cached with it.
+#[derive(Debug, Default)]
+pub struct ResourceAuth {
+    /// The key or secret policy, when one was set.
+    pub policy: Option<Arc<Policy>>,
+    /// Why the stored policy does not parse, if it does not (then only `admin` passes).
+    pub invalid_policy: Option<String>,
+    /// Its tags.
+    pub tags: Vec<Tag>,
+}
+
 /// A key as the hot path sees it.
 pub struct LoadedKey {
     /// Metadata at load time.
     pub record: KeyRecord,
     /// Versions, oldest first.
     pub versions: Vec<LoadedVersion>,
+    /// Key policy and tags.
+    pub auth: ResourceAuth,
 }
 
 impl LoadedKey {
@@ -76,6 +91,8 @@ pub struct LoadedSecret {
     pub record: SecretRecord,
     /// Versions, oldest first.
     pub versions: Vec<SecretVersionRecord>,
+    /// Secret policy and tags.
+    pub auth: ResourceAuth,
 }
 
 struct Entry<V> {

@@ -109,6 +109,23 @@ pub enum Error {
     /// A request whose parameters contradict each other or the resource (`param mismatch`).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// An administered object (principal, policy) that does not exist; the text names it.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// An administered object cannot be deleted while something uses it; the text says what.
+    #[error("{0}")]
+    InUse(String),
+    /// Authorization refused the request: no policy allows `action` on `resource`, or one
+    /// denies it explicitly.
+    #[error("this operation is forbidden by permission system: {action} on {resource} is not allowed for {principal}")]
+    Forbidden {
+        /// `kms:<Action>`.
+        action: String,
+        /// The resource ARN that was checked.
+        resource: String,
+        /// The caller's principal ARN.
+        principal: String,
+    },
     /// Our own fault: storage, sealing, key generation. Details are logged, not returned.
     #[error("internal failure: {0}")]
     Internal(String),

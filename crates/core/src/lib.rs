@@ -12,11 +12,13 @@
 //! - [`clock`]: the injectable clock.
 //! - [`memory`]: an in-memory store for unit tests.
 //! - [`access_keys`]: AccessKey administration and the authentication lookup (cached).
+//! - [`authz`]: authorization of every operation (principal, key and secret policies).
 //! - [`ops`]: one file per API operation (secrets: `ops/secrets.rs` and the `*secret*` files).
 //! - [`policy`]: RAM-style policy documents, parsed strictly and evaluated (Allow / Deny).
 //! - [`wrapping_pool`]: pre-generated RSA wrapping keys for GetParametersForImport.
 
 pub mod access_keys;
+pub mod authz;
 pub mod cache;
 pub mod clock;
 pub mod error;

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::model::{
     AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin,
-    SecretRecord, SecretVersionRecord, Tag, UnixTime,
+    PolicyRecord, PrincipalRecord, SecretRecord, SecretVersionRecord, Tag, UnixTime,
 };
 use crate::store::{NewKey, NewSecret, Store, StoreError};
 
@@ -26,6 +26,11 @@ struct State {
     secrets: BTreeMap<String, SecretRecord>,
     secret_versions: BTreeMap<String, Vec<SecretVersionRecord>>,
     secret_tags: BTreeMap<String, Vec<Tag>>,
+    key_policies: BTreeMap<String, String>,
+    principals: BTreeMap<String, PrincipalRecord>,
+    policies: BTreeMap<String, PolicyRecord>,
+    /// (principal, policy) attachments.
+    attachments: std::collections::BTreeSet<(String, String)>,
 }
 
 /// In-memory store (tests only).
@@ -82,7 +87,10 @@ impl Store for MemoryStore {
         s.versions.insert(id.clone(), new.version.into_iter().cloned().collect());
         let mut tags = new.tags.to_vec();
         tags.sort_by(|a, b| a.key.cmp(&b.key));
-        s.tags.insert(id, tags);
+        s.tags.insert(id.clone(), tags);
+        if let Some(p) = new.policy {
+            s.key_policies.insert(id, p.to_string());
+        }
         Ok(())
     }
 
@@ -114,6 +122,7 @@ impl Store for MemoryStore {
         s.tags.remove(key_id);
         s.tokens.retain(|_, t| t.key_id != key_id);
         s.aliases.retain(|_, a| a.key_id != key_id);
+        s.key_policies.remove(key_id);
         Ok(s.keys.remove(key_id).is_some())
     }
 
@@ -480,5 +489,106 @@ impl Store for MemoryStore {
 
     async fn list_all_secret_tags(&self) -> Result<Vec<(String, Tag)>, StoreError> {
         Ok(self.state().secret_tags.iter().flat_map(|(k, ts)| ts.iter().map(move |t| (k.clone(), t.clone()))).collect())
+    }
+
+    async fn get_key_policy(&self, key_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.state().key_policies.get(key_id).cloned())
+    }
+
+    async fn put_key_policy(&self, key_id: &str, document: &str) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if !s.keys.contains_key(key_id) {
+            return Err(StoreError::Conflict);
+        }
+        s.key_policies.insert(key_id.to_string(), document.to_string());
+        Ok(())
+    }
+
+    async fn create_principal(&self, principal: &PrincipalRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.principals.contains_key(&principal.name) {
+            return Err(StoreError::AlreadyExists);
+        }
+        s.principals.insert(principal.name.clone(), principal.clone());
+        Ok(())
+    }
+
+    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        Ok(self.state().principals.get(name).cloned())
+    }
+
+    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError> {
+        Ok(self.state().principals.values().cloned().collect())
+    }
+
+    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        if s.access_keys.values().any(|k| k.principal == name) {
+            return Err(StoreError::Conflict);
+        }
+        s.attachments.retain(|(p, _)| p != name);
+        Ok(s.principals.remove(name).is_some())
+    }
+
+    async fn create_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError> {
+        let mut s = self.state();
+        if s.policies.contains_key(&policy.name) {
+            return Err(StoreError::AlreadyExists);
+        }
+        s.policies.insert(policy.name.clone(), policy.clone());
+        Ok(())
+    }
+
+    async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        Ok(self.state().policies.get(name).cloned())
+    }
+
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
+        Ok(self.state().policies.values().cloned().collect())
+    }
+
+    async fn update_policy(&self, name: &str, document: &str, update_date: UnixTime) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        Ok(s
+            .policies
+            .get_mut(name)
+            .map(|p| {
+                p.document = document.to_string();
+                p.update_date = update_date;
+            })
+            .is_some())
+    }
+
+    async fn delete_policy(&self, name: &str) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        if s.attachments.iter().any(|(_, p)| p == name) {
+            return Err(StoreError::Conflict);
+        }
+        Ok(s.policies.remove(name).is_some())
+    }
+
+    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<bool, StoreError> {
+        let mut s = self.state();
+        if !s.principals.contains_key(principal) || !s.policies.contains_key(policy) {
+            return Err(StoreError::Conflict);
+        }
+        Ok(s.attachments.insert((principal.to_string(), policy.to_string())))
+    }
+
+    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<bool, StoreError> {
+        Ok(self.state().attachments.remove(&(principal.to_string(), policy.to_string())))
+    }
+
+    async fn list_attached_policies(&self, principal: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        let s = self.state();
+        Ok(s.attachments
+            .iter()
+            .filter(|(p, _)| p == principal)
+            .filter_map(|(_, name)| s.policies.get(name).cloned())
+            .collect())
+    }
+
+    async fn list_policy_principals(&self, policy: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.state().attachments.iter().filter(|(_, p)| p == policy).map(|(p, _)| p.clone()).collect())
     }
 }

@@ -380,3 +380,32 @@ pub struct SecretVersionRecord {
     /// Stages held by this version (`ACSCurrent`, `ACSPrevious`, custom), sorted.
     pub stages: Vec<String>,
 }
+
+/// A principal: a named, RAM-user-like identity that AccessKeys belong to and policies are
+/// attached to. Its ARN is `acs:ram::<account>:user/<name>`; the bootstrap principal `admin` is
+/// the account itself (`acs:ram::<account>:root`) and is allowed everything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrincipalRecord {
+    /// Name, unique (1–64 of `[A-Za-z0-9._@-]`).
+    pub name: String,
+    /// Free text, 0–1024 chars.
+    pub description: String,
+    /// Creation time.
+    pub creation_date: UnixTime,
+}
+
+/// A named identity policy document (RAM format, see [`crate::policy`]) that can be attached to
+/// principals. The document is validated with `Policy::parse` before it is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyRecord {
+    /// Name, unique (1–128 of `[A-Za-z0-9._-]`).
+    pub name: String,
+    /// Free text, 0–1024 chars.
+    pub description: String,
+    /// The JSON document.
+    pub document: String,
+    /// Creation time.
+    pub creation_date: UnixTime,
+    /// Last change of the document.
+    pub update_date: UnixTime,
+}

@@ -37,13 +37,32 @@ impl Default for KmsConfig {
     }
 }
 
-/// The authenticated caller of an operation.
+/// The authenticated caller of an operation, with what policy conditions may test about the
+/// request (`acs:SourceIp`, `acs:SecureTransport`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     /// Principal name (the bootstrap principal is `admin`).
     pub principal: String,
     /// The AccessKey that signed the request.
     pub access_key_id: String,
+    /// The address the request came from, when known.
+    pub source_ip: Option<std::net::IpAddr>,
+    /// Whether the request came over TLS.
+    pub secure_transport: bool,
+}
+
+impl Caller {
+    /// A caller with no known source address, not over TLS.
+    pub fn new(principal: impl Into<String>, access_key_id: impl Into<String>) -> Self {
+        Self { principal: principal.into(), access_key_id: access_key_id.into(), source_ip: None, secure_transport: false }
+    }
+
+    /// The same caller, seen coming from `ip` (over TLS or not).
+    pub fn from_address(mut self, ip: Option<std::net::IpAddr>, secure_transport: bool) -> Self {
+        self.source_ip = ip;
+        self.secure_transport = secure_transport;
+        self
+    }
 }
 
 /// The KMS service. Cheap to share behind an `Arc`.
@@ -55,6 +74,7 @@ pub struct Kms {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) wrapping_pool: Arc<WrappingKeyPool>,
     pub(crate) caches: Caches,
+    pub(crate) principal_policies: crate::authz::PrincipalPolicyCache,
 }
 
 /// Name of the metadata row holding the sealed canary that proves the root key is right.
@@ -101,6 +121,7 @@ impl Kms {
             clock,
             wrapping_pool,
             caches: Caches::new(),
+            principal_policies: crate::authz::PrincipalPolicyCache::new(),
         })
     }
 
@@ -249,7 +270,10 @@ impl Kms {
             self.caches.versions.put(v.version_id.clone(), key_id.to_string());
             versions.push(LoadedVersion { version_id: v.version_id, creation_date: v.creation_date, material });
         }
-        let loaded = Arc::new(LoadedKey { record, versions });
+        let policy = self.store.get_key_policy(key_id).await?;
+        let tags = self.store.list_key_tags(key_id).await?;
+        let auth = crate::authz::resource_auth(policy.as_deref(), tags);
+        let loaded = Arc::new(LoadedKey { record, versions, auth });
         self.caches.keys.put(key_id.to_string(), loaded.clone());
         Ok(loaded)
     }

@@ -6,8 +6,8 @@
 use async_trait::async_trait;
 
 use crate::model::{
-    AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyVersionRecord, SecretRecord,
-    SecretVersionRecord, Tag, UnixTime,
+    AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyVersionRecord, PolicyRecord,
+    PrincipalRecord, SecretRecord, SecretVersionRecord, Tag, UnixTime,
 };
 
 /// Errors a backend reports, by kind (never by driver message).
@@ -41,6 +41,8 @@ pub struct NewKey<'a> {
     /// For instance keys: the instance's key quota, checked in the same transaction
     /// (number of key versions in the instance + 1 must not exceed it).
     pub instance_quota: Option<i64>,
+    /// Its key policy document (CreateKey `Policy`), stored as by [`Store::put_key_policy`].
+    pub policy: Option<&'a str>,
 }
 
 /// A new secret with its first version and tags, created atomically.
@@ -217,4 +219,45 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_secret_tags(&self, secret_name: &str, tag_keys: &[String]) -> Result<u64, StoreError>;
     /// Every tag of every secret as `(secret_name, tag)`, ordered by secret name then tag key.
     async fn list_all_secret_tags(&self) -> Result<Vec<(String, Tag)>, StoreError>;
+
+    // --- key policies ---
+
+    /// The key's policy document (`PolicyName` `default`), `None` when none was ever set.
+    /// Deleted with the key.
+    async fn get_key_policy(&self, key_id: &str) -> Result<Option<String>, StoreError>;
+    /// Sets (inserts or replaces) the key's policy document; `Conflict` if the key is gone.
+    async fn put_key_policy(&self, key_id: &str, document: &str) -> Result<(), StoreError>;
+
+    // --- principals and identity policies ---
+
+    /// Creates a principal; `AlreadyExists` if the name is taken.
+    async fn create_principal(&self, principal: &PrincipalRecord) -> Result<(), StoreError>;
+    /// Reads a principal.
+    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError>;
+    /// Every principal, ordered by name.
+    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError>;
+    /// Deletes a principal with its policy attachments. Returns whether it existed;
+    /// `Conflict` (and nothing deleted) while AccessKeys of the principal exist.
+    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError>;
+    /// Creates a policy; `AlreadyExists` if the name is taken.
+    async fn create_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError>;
+    /// Reads a policy.
+    async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>, StoreError>;
+    /// Every policy, ordered by name.
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError>;
+    /// Replaces a policy's document and update date. Returns whether it existed.
+    async fn update_policy(&self, name: &str, document: &str, update_date: UnixTime) -> Result<bool, StoreError>;
+    /// Deletes a policy. Returns whether it existed; `Conflict` (and nothing deleted) while it
+    /// is attached to any principal.
+    async fn delete_policy(&self, name: &str) -> Result<bool, StoreError>;
+    /// Attaches a policy to a principal. Returns `false` if it was attached already;
+    /// `Conflict` if the principal or the policy does not exist.
+    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<bool, StoreError>;
+    /// Detaches a policy from a principal. Returns whether it was attached.
+    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<bool, StoreError>;
+    /// The policies attached to a principal, ordered by policy name (empty for an unknown
+    /// principal).
+    async fn list_attached_policies(&self, principal: &str) -> Result<Vec<PolicyRecord>, StoreError>;
+    /// The names of the principals a policy is attached to, ordered.
+    async fn list_policy_principals(&self, policy: &str) -> Result<Vec<String>, StoreError>;
 }

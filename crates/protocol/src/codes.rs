@@ -33,6 +33,7 @@ codes! {
     MISSING_SIGNATURE = 400, "MissingSignature", "The request must be signed: no Authorization header and no Signature parameter.";
     INVALID_ACCESS_KEY_ID = 404, "InvalidAccessKeyId.NotFound", "The Access Key ID provided does not exist in our records.";
     FORBIDDEN_ACCESS_KEY = 403, "Forbidden.AccessKey", "This AccessKey is not enabled.";
+    NO_PERMISSION = 403, "Forbidden.NoPermission", "This operation is forbidden by permission system.";
     UNSUPPORTED_HTTP_METHOD = 403, "UnsupportedHTTPMethod", "This http method is not supported.";
     INVALID_ACTION = 404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.";
     INVALID_VERSION = 400, "InvalidVersion", "Specified parameter Version is not valid.";

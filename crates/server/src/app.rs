@@ -72,6 +72,11 @@ impl AppState {
     }
 }
 
+/// Marks requests that arrived over TLS (a layer on the HTTPS listener's copy of the router), for
+/// the `acs:SecureTransport` policy condition.
+#[derive(Clone, Copy, Debug)]
+pub struct SecureTransport;
+
 /// The router.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -99,12 +104,13 @@ async fn not_found() -> Response {
 async fn huawei(
     State(state): State<Arc<AppState>>,
     connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    tls: Option<axum::Extension<SecureTransport>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    crate::huawei::handle(&state, connect.map(|c| c.0.0), method, uri, headers, body).await
+    crate::huawei::handle(&state, connect.map(|c| c.0.0), tls.is_some(), method, uri, headers, body).await
 }
 
 /// The `User-Agent` header, if readable.
@@ -115,6 +121,7 @@ pub fn user_agent(headers: &HeaderMap) -> Option<&str> {
 async fn handle(
     State(state): State<Arc<AppState>>,
     connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    tls: Option<axum::Extension<SecureTransport>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -123,12 +130,15 @@ async fn handle(
     let source = connect.map(|c| c.0.0);
     if crate::huawei::is_version_discovery(&method, &uri, &headers) {
         // Huawei's `GET /` (version list); Alibaba requests always carry parameters.
-        return crate::huawei::handle(&state, source, method, uri, headers, body).await;
+        return crate::huawei::handle(&state, source, tls.is_some(), method, uri, headers, body).await;
     }
     let request_id = new_request_id();
     let mut record = Record::default();
     let result = match body {
-        Ok(body) => process(&state, &method, &uri, &headers, &body, &mut record).await,
+        Ok(body) => {
+            let peer = Peer { source, tls: tls.is_some() };
+            process(&state, peer, &method, &uri, &headers, &body, &mut record).await
+        }
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(ApiError::new(codes::PAYLOAD_TOO_LARGE))
         }
@@ -161,8 +171,16 @@ async fn handle(
     }
 }
 
+/// Where a request came from, for policy conditions.
+#[derive(Clone, Copy, Debug)]
+struct Peer {
+    source: Option<SocketAddr>,
+    tls: bool,
+}
+
 async fn process(
     state: &AppState,
+    peer: Peer,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -193,7 +211,7 @@ async fn process(
         record.action = audit::clip(&claimed.unwrap_or_default());
     }
     let caller = match auth::authenticate(&state.kms, &state.nonces, state.freshness, &parts).await {
-        Ok(c) => c,
+        Ok(c) => c.from_address(peer.source.map(|s| s.ip()), peer.tls),
         Err(e) => {
             if state.audit.is_some()
                 && let Ok(claim) = keyward_protocol::signature::parse_claim(&parts)

@@ -150,6 +150,15 @@ impl From<Error> for ApiError {
                 ),
             ),
             Error::InvalidRequest(why) => Self::with_message(codes::INVALID_REQUEST, format!("param mismatch: {why}")),
+            Error::NotFound(what) => Self::with_message(codes::RESOURCE_NOT_FOUND, format!("The {what} is not found.")),
+            Error::InUse(why) => Self::with_message(codes::RESOURCE_IN_USE, why),
+            Error::Forbidden { action, resource, principal } => Self::with_message(
+                codes::NO_PERMISSION,
+                format!(
+                    "This operation is forbidden by permission system: {principal} is not allowed to perform \
+                     {action} on {resource}."
+                ),
+            ),
             Error::Internal(detail) => Self::internal(detail),
         }
     }
@@ -214,6 +223,11 @@ mod tests {
                 "Rejected.PendingImport",
             ),
             (Error::InvalidRequest("x".into()), 400, "Rejected.InvalidRequest"),
+            (
+                Error::Forbidden { action: "kms:Encrypt".into(), resource: "acs:kms:r:1:key/k".into(), principal: "p".into() },
+                403,
+                "Forbidden.NoPermission",
+            ),
             (Error::Internal("disk on fire".into()), 500, "InternalFailure"),
         ];
         for (e, status, code) in table {

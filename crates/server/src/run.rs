@@ -75,9 +75,11 @@ pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
                 ca.display()
             );
         }
-        let server = axum_server::from_tcp_rustls(listener, config)?
-            .handle(handle.clone())
-            .serve(app.clone().into_make_service_with_connect_info::<SocketAddr>());
+        let server = axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone()).serve(
+            app.clone()
+                .layer(axum::Extension(crate::app::SecureTransport))
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        );
         servers.push(tokio::spawn(server));
     }
     tokio::spawn(deletion_job(kms, settings.deletion_sweep));

@@ -399,7 +399,7 @@ async fn tags() {
 }
 
 fn admin() -> keyward_core::Caller {
-    keyward_core::Caller { principal: "admin".into(), access_key_id: AK.into() }
+    keyward_core::Caller::new("admin", AK)
 }
 
 #[tokio::test]

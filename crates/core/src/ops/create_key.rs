@@ -168,6 +168,7 @@ impl Kms {
             version: Some(&version),
             tags: &req.tags,
             instance_quota: instance.as_ref().map(|i| i.key_quota),
+            policy: None,
         };
         match self.store.create_key(new).await {
             Ok(()) => Ok(key),

@@ -287,7 +287,9 @@ impl Kms {
             None => {
                 let record = self.store.get_secret(&name).await?.ok_or(Error::SecretNotFound)?;
                 let versions = self.store.list_secret_versions(&name).await?;
-                let loaded = Arc::new(LoadedSecret { record, versions });
+                let tags = self.store.list_secret_tags(&name).await?;
+                let auth = crate::authz::resource_auth(Some(&record.policy), tags);
+                let loaded = Arc::new(LoadedSecret { record, versions, auth });
                 self.caches.secrets.put(name, loaded.clone());
                 loaded
             }

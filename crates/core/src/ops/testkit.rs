@@ -19,5 +19,5 @@ pub(crate) async fn kms_with_clock(clock: Arc<ManualClock>) -> Kms {
 }
 
 pub(crate) fn admin() -> Caller {
-    Caller { principal: "admin".into(), access_key_id: "LTAItest".into() }
+    Caller::new("admin", "LTAItest")
 }

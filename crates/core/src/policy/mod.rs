@@ -69,10 +69,11 @@
 //! Parse documents when they are stored (SetKeyPolicy, policy create) so errors reach the caller
 //! as `InvalidParameter` (`From<PolicyError> for Error`), and cache the parsed [`Policy`]: evaluation
 //! allocates nothing but the lowercased context strings of `*IgnoreCase` operators. Left to the
-//! caller: which resource ARNs an action names (e.g. `key/*` patterns for CreateKey/ListKeys),
-//! and what an account-wide principal such as `acs:ram::<account>:*` in the default key policy
-//! should mean (this evaluator treats it as a plain pattern: it matches every principal of the
-//! account, so that default policy allows everything).
+//! caller: which resource ARNs an action names (see [`crate::authz`]).
+//!
+//! The account-wide principal `acs:ram::<account>:*` of Alibaba's default key and secret policy
+//! means the account itself (`acs:ram::<account>:root`), not every user of the account: it
+//! delegates to the users' own (identity) policies, as on Alibaba Cloud.
 
 mod condition;
 mod glob;
@@ -360,7 +361,7 @@ impl Statement {
         let principal_ok = match &self.principals {
             None => true,
             Some(p) => match request.principal {
-                Some(arn) => p.matches(arn, false),
+                Some(arn) => p.patterns.iter().any(|pattern| principal_matches(pattern, arn)) != p.negated,
                 None => p.patterns.iter().any(|p| p == "*"),
             },
         };
@@ -369,6 +370,23 @@ impl Statement {
             && request.resources.iter().any(|r| self.resources.matches(r, false))
             && self.conditions.iter().all(|c| c.holds(request.context))
     }
+}
+
+/// Whether a `Principal` pattern names `arn`. The account-wide pattern `acs:ram::<account>:*`
+/// (Alibaba's default key and secret policy) means the account itself, as on Alibaba Cloud,
+/// where it delegates to RAM: it matches `acs:ram::<account>:root` only, never the account's
+/// users (who need a policy of their own or a grant naming them). Every other pattern is a glob.
+fn principal_matches(pattern: &str, arn: &str) -> bool {
+    if let Some(account) = pattern.strip_prefix("acs:ram::").and_then(|rest| rest.strip_suffix(":*"))
+        && !account.contains(':')
+        && !account.contains('/')
+    {
+        return arn
+            .strip_prefix("acs:ram::")
+            .and_then(|rest| rest.strip_suffix(":root"))
+            .is_some_and(|a| glob::matches(account, a, false));
+    }
+    glob::matches(pattern, arn, false)
 }
 
 /// Several documents together (e.g. every policy attached to a principal): an explicit Deny in

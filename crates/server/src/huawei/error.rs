@@ -140,6 +140,10 @@ impl From<Error> for HwError {
             Error::InvalidRequest(why) => {
                 Self::with_message(codes::KMS_0214, format!("The request format is invalid: {why}"))
             }
+            Error::Forbidden { action, resource, principal } => Self::with_message(
+                codes::KMS_0306,
+                format!("No access permissions: {principal} is not allowed to perform {action} on {resource}."),
+            ),
             Error::Internal(detail) => Self::internal(detail),
             // Variants added later map by their Alibaba answer until they get their own arm.
             #[allow(unreachable_patterns)]
@@ -204,6 +208,11 @@ mod tests {
             (Error::AlreadyExists("x"), 400, "KMS.0308"),
             (Error::SecretNotFound, 400, "KMS.0308"),
             (Error::InvalidRequest("x".into()), 400, "KMS.0214"),
+            (
+                Error::Forbidden { action: "kms:Encrypt".into(), resource: "acs:kms:r:1:key/k".into(), principal: "p".into() },
+                403,
+                "KMS.0306",
+            ),
             (Error::Internal("disk on fire".into()), 500, "KMS.0101"),
         ];
         for (e, status, code) in table {

@@ -181,6 +181,7 @@ fn unknown_api() -> HwError {
 pub async fn handle(
     state: &AppState,
     source: Option<std::net::SocketAddr>,
+    tls: bool,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -188,7 +189,7 @@ pub async fn handle(
 ) -> Response {
     let request_id = new_request_id();
     let mut record = Record::default();
-    let result = process(state, &method, &uri, &headers, body, &mut record).await;
+    let result = process(state, (source, tls), &method, &uri, &headers, body, &mut record).await;
     let (code, status) = match &result {
         Ok(Reply::Json(_)) => ("OK", 200),
         Ok(Reply::NoContent) => ("OK", 204),
@@ -216,6 +217,7 @@ pub async fn handle(
 
 async fn process(
     state: &AppState,
+    (source, tls): (Option<std::net::SocketAddr>, bool),
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -258,7 +260,9 @@ async fn process(
         ));
     }
     let header_list = auth::header_list(uri, headers);
-    let caller = auth::authenticate(&state.kms, state.freshness, method, uri, &header_list, &body).await?;
+    let caller = auth::authenticate(&state.kms, state.freshness, method, uri, &header_list, &body)
+        .await?
+        .from_address(source.map(|s| s.ip()), tls);
     let hw = state.huawei.get(&state.kms).await?;
     let header_project = headers.get("x-project-id").map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string());
     if *project != hw.project_id || header_project.is_some_and(|p| p != *project) {
