@@ -8,8 +8,8 @@
 
 use keyward_core::model::{
     AccessKeyRecord, AliasRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord,
-    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, SecretDataType, SecretRecord,
-    SecretType, SecretVersionRecord, Tag,
+    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, PolicyRecord, PrincipalRecord, ProtectionLevel, Rotation,
+    SecretDataType, SecretRecord, SecretType, SecretVersionRecord, Tag,
 };
 use keyward_core::store::StoreError;
 use sqlx::error::ErrorKind;
@@ -266,6 +266,38 @@ where
     String: Decode<'r, R::Database> + Type<R::Database>,
 {
     Ok((col(row, "secret_name")?, tag_from_row(row)?))
+}
+
+/// Decodes a row of `principals`.
+pub(crate) fn principal_from_row<'r, R>(row: &'r R) -> Result<PrincipalRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(PrincipalRecord {
+        name: col(row, "name")?,
+        description: col(row, "description")?,
+        creation_date: col(row, "creation_date")?,
+    })
+}
+
+/// Decodes a row of `policies`.
+pub(crate) fn policy_from_row<'r, R>(row: &'r R) -> Result<PolicyRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(PolicyRecord {
+        name: col(row, "name")?,
+        description: col(row, "description")?,
+        document: col(row, "document")?,
+        creation_date: col(row, "creation_date")?,
+        update_date: col(row, "update_date")?,
+    })
 }
 
 /// The stored form of a secret version's stages: a JSON array of strings, in the order given.

@@ -18,7 +18,12 @@
 //! on a stale revision, a missing secret or another secret's version), versions by seq, lists by
 //! creation then name, cascading deletes, the deletion sweep query, the per-instance count, and
 //! secret tags (upserts with their limit, also under concurrency, removal, the all-tags listing,
-//! kept apart from key tags). Every refused write is checked to have written nothing.
+//! kept apart from key tags), and authorization records: key policies (stored with the key by
+//! `create_key`, set and replaced by `put_key_policy`, `Conflict` for a missing key, deleted with
+//! the key), principals and identity policies (round trips, `AlreadyExists`, byte-ordered lists,
+//! document updates, idempotent attachments, `Conflict` when attaching to a missing principal or
+//! policy, deleting an attached policy or a principal that still has AccessKeys, attachments
+//! deleted with their principal). Every refused write is checked to have written nothing.
 //!
 //! Checks panic on failure, like assertions in a test. Every id a run creates carries a fresh
 //! random prefix and list results are filtered by it, so the suite can run again and again
@@ -26,8 +31,8 @@
 
 use keyward_core::model::{
     AccessKeyRecord, AliasRecord, DeletionProtection, ImportTokenRecord, InstanceKind, InstanceRecord, KeyRecord,
-    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, ProtectionLevel, Rotation, SecretDataType, SecretRecord,
-    SecretType, SecretVersionRecord, Tag,
+    KeySpec, KeyState, KeyUsage, KeyVersionRecord, Origin, PolicyRecord, PrincipalRecord, ProtectionLevel, Rotation,
+    SecretDataType, SecretRecord, SecretType, SecretVersionRecord, Tag,
 };
 use keyward_core::store::{NewKey, NewSecret, Store, StoreError};
 
@@ -116,6 +121,15 @@ pub async fn run_all(store: &dyn Store) {
     check!(put_secret_tags_limit_holds_under_concurrency);
     check!(remove_secret_tags_counts_removed);
     check!(list_all_secret_tags_ordered_by_name_then_tag);
+    check!(key_policy_stored_with_the_key);
+    check!(put_key_policy_sets_replaces_and_conflicts);
+    check!(key_policy_deleted_with_its_key);
+    check!(principals_round_trip_duplicate_and_order);
+    check!(policies_round_trip_update_and_order);
+    check!(attach_policy_is_idempotent_and_listed);
+    check!(attach_policy_to_missing_principal_or_policy_conflicts);
+    check!(delete_policy_refused_while_attached);
+    check!(delete_principal_refused_with_access_keys_and_cascades);
     eprintln!("conformance[{backend}]: all checks passed");
 }
 
@@ -206,7 +220,7 @@ async fn create(
     tags: &[Tag],
     instance_quota: Option<i64>,
 ) -> Result<(), StoreError> {
-    store.create_key(NewKey { key, version, tags, instance_quota }).await
+    store.create_key(NewKey { key, version, tags, instance_quota, policy: None }).await
 }
 
 /// Creates a key with no version, tags or quota; panics on failure.
@@ -2514,4 +2528,316 @@ async fn list_all_secret_tags_ordered_by_name_then_tag(store: &dyn Store, ids: &
         listed().await,
         [entry(&a, tag("m", "3")), entry(&b, tag("A", "2")), entry(&b, tag("z", "1")), entry(&c, tag("x", "5"))]
     );
+}
+
+// --- key policies, principals and identity policies ---
+
+/// A key policy document naming `what`, with characters every layer must keep.
+fn policy_doc(what: &str) -> String {
+    format!(
+        r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":["kms:*"],"Resource":["*"],"Sid":"{what} ✓ \"q\" \\"}}]}}"#
+    )
+}
+
+async fn key_policy(store: &dyn Store, key_id: &str) -> Option<String> {
+    store.get_key_policy(key_id).await.expect("get_key_policy")
+}
+
+async fn key_policy_stored_with_the_key(store: &dyn Store, ids: &Ids) {
+    let with = minimal_key(&ids.id("kp-with"));
+    let doc = policy_doc("with");
+    store
+        .create_key(NewKey { key: &with, version: None, tags: &[], instance_quota: None, policy: Some(&doc) })
+        .await
+        .expect("create_key with a policy");
+    assert_eq!(key_policy(store, &with.key_id).await, Some(doc.clone()), "stored with the key");
+
+    let without = minimal_key(&ids.id("kp-without"));
+    create_plain(store, &without).await;
+    assert_eq!(key_policy(store, &without.key_id).await, None, "no policy given, none stored");
+    assert_eq!(key_policy(store, &ids.id("kp-none")).await, None, "unknown key");
+
+    // A refused creation writes no policy and leaves the existing one alone.
+    let other = policy_doc("other");
+    let err = store
+        .create_key(NewKey { key: &with, version: None, tags: &[], instance_quota: None, policy: Some(&other) })
+        .await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate key: {err:?}");
+    assert_eq!(key_policy(store, &with.key_id).await, Some(doc), "unchanged by the refused duplicate");
+
+    let inst = ids.id("kp-inst");
+    let quota_key = KeyRecord { instance_id: Some(inst.clone()), ..minimal_key(&ids.id("kp-quota")) };
+    let v = version(&quota_key.key_id, 1, Some(vec![1; 32]));
+    let err = store
+        .create_key(NewKey {
+            key: &quota_key,
+            version: Some(&v),
+            tags: &[],
+            instance_quota: Some(0),
+            policy: Some(&other),
+        })
+        .await;
+    assert!(matches!(err, Err(StoreError::QuotaExceeded)), "quota: {err:?}");
+    assert_eq!(get(store, &quota_key.key_id).await, None, "no key");
+    assert_eq!(key_policy(store, &quota_key.key_id).await, None, "no policy written");
+}
+
+async fn put_key_policy_sets_replaces_and_conflicts(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("kp-put"));
+    create_plain(store, &key).await;
+    let first = policy_doc("first");
+    store.put_key_policy(&key.key_id, &first).await.expect("put_key_policy");
+    assert_eq!(key_policy(store, &key.key_id).await, Some(first));
+    let second = policy_doc("second");
+    store.put_key_policy(&key.key_id, &second).await.expect("put_key_policy again");
+    assert_eq!(key_policy(store, &key.key_id).await, Some(second), "replaced");
+    assert_eq!(get(store, &key.key_id).await, Some(key), "the key itself is unchanged");
+
+    let missing = ids.id("kp-missing");
+    let err = store.put_key_policy(&missing, &policy_doc("missing")).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "missing key: {err:?}");
+    assert_eq!(key_policy(store, &missing).await, None, "nothing written");
+}
+
+async fn key_policy_deleted_with_its_key(store: &dyn Store, ids: &Ids) {
+    let key = minimal_key(&ids.id("kp-del"));
+    let doc = policy_doc("del");
+    store
+        .create_key(NewKey { key: &key, version: None, tags: &[], instance_quota: None, policy: Some(&doc) })
+        .await
+        .expect("create_key");
+    assert!(store.delete_key(&key.key_id).await.expect("delete_key"));
+    assert_eq!(key_policy(store, &key.key_id).await, None, "deleted with the key");
+    // A new key under the same id starts without a policy.
+    create_plain(store, &key).await;
+    assert_eq!(key_policy(store, &key.key_id).await, None, "not inherited by a new key with the same id");
+    let err = store.put_key_policy(&ids.id("kp-del-none"), &doc).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "{err:?}");
+}
+
+fn principal(ids: &Ids, name: &str, creation_date: i64) -> PrincipalRecord {
+    PrincipalRecord {
+        name: ids.id(name),
+        description: format!("用户 {name} \"quoted\" \\ {}", "d".repeat(1000)),
+        creation_date,
+    }
+}
+
+fn identity_policy(ids: &Ids, name: &str, creation_date: i64) -> PolicyRecord {
+    PolicyRecord {
+        name: ids.id(name),
+        description: format!("策略 {name}"),
+        document: policy_doc(name),
+        creation_date,
+        update_date: creation_date + 1,
+    }
+}
+
+/// The principals of this run, by name as listed.
+async fn run_principals(store: &dyn Store, ids: &Ids, prefix: &str) -> Vec<PrincipalRecord> {
+    let prefix = ids.id(prefix);
+    store
+        .list_principals()
+        .await
+        .expect("list_principals")
+        .into_iter()
+        .filter(|p| p.name.starts_with(&prefix))
+        .collect()
+}
+
+/// The policies of this run, by name as listed.
+async fn run_policies(store: &dyn Store, ids: &Ids, prefix: &str) -> Vec<PolicyRecord> {
+    let prefix = ids.id(prefix);
+    store.list_policies().await.expect("list_policies").into_iter().filter(|p| p.name.starts_with(&prefix)).collect()
+}
+
+async fn principals_round_trip_duplicate_and_order(store: &dyn Store, ids: &Ids) {
+    let b = principal(ids, "pr-b", 300);
+    let upper = principal(ids, "pr-Z", 100);
+    let a = PrincipalRecord { description: String::new(), ..principal(ids, "pr-a.x@y_z", 200) };
+    for p in [&b, &upper, &a] {
+        store.create_principal(p).await.expect("create_principal");
+        assert_eq!(store.get_principal(&p.name).await.expect("get_principal"), Some(p.clone()));
+    }
+    assert_eq!(store.get_principal(&ids.id("pr-none")).await.expect("get_principal"), None);
+
+    let err =
+        store.create_principal(&PrincipalRecord { description: "other".into(), creation_date: 1, ..b.clone() }).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate principal: {err:?}");
+    assert_eq!(store.get_principal(&b.name).await.expect("get_principal"), Some(b.clone()), "unchanged");
+
+    // By name in byte order (upper case first), not by creation date.
+    assert_eq!(run_principals(store, ids, "pr-").await, vec![upper, a, b]);
+}
+
+async fn policies_round_trip_update_and_order(store: &dyn Store, ids: &Ids) {
+    let b = identity_policy(ids, "po-b", 100);
+    let upper = identity_policy(ids, "po-Q", 300);
+    let a = PolicyRecord { description: String::new(), ..identity_policy(ids, "po-a.1_2", 200) };
+    for p in [&b, &upper, &a] {
+        store.create_policy(p).await.expect("create_policy");
+        assert_eq!(store.get_policy(&p.name).await.expect("get_policy"), Some(p.clone()));
+    }
+    assert_eq!(store.get_policy(&ids.id("po-none")).await.expect("get_policy"), None);
+
+    let err = store.create_policy(&PolicyRecord { document: "{}".into(), ..b.clone() }).await;
+    assert!(matches!(err, Err(StoreError::AlreadyExists)), "duplicate policy: {err:?}");
+    assert_eq!(store.get_policy(&b.name).await.expect("get_policy"), Some(b.clone()), "unchanged");
+    assert_eq!(run_policies(store, ids, "po-").await, vec![upper.clone(), a.clone(), b.clone()], "by name");
+
+    // An update replaces the document and the update date only.
+    let doc = policy_doc("updated");
+    assert!(store.update_policy(&b.name, &doc, 5000).await.expect("update_policy"));
+    let updated = PolicyRecord { document: doc.clone(), update_date: 5000, ..b.clone() };
+    assert_eq!(store.get_policy(&b.name).await.expect("get_policy"), Some(updated.clone()));
+    assert!(!store.update_policy(&ids.id("po-none"), &doc, 5000).await.expect("update_policy"), "unknown policy");
+    assert_eq!(store.get_policy(&ids.id("po-none")).await.expect("get_policy"), None, "not created by the update");
+    assert_eq!(run_policies(store, ids, "po-").await, vec![upper, a, updated]);
+}
+
+async fn attach_policy_is_idempotent_and_listed(store: &dyn Store, ids: &Ids) {
+    let alice = principal(ids, "at-alice", 1);
+    let bob = principal(ids, "at-bob", 2);
+    let p2 = identity_policy(ids, "at-p2", 1);
+    let p1 = identity_policy(ids, "at-p1", 2);
+    for p in [&alice, &bob] {
+        store.create_principal(p).await.expect("create_principal");
+    }
+    for p in [&p2, &p1] {
+        store.create_policy(p).await.expect("create_policy");
+    }
+    assert!(store.list_attached_policies(&alice.name).await.expect("list").is_empty(), "nothing attached yet");
+    assert!(store.list_policy_principals(&p1.name).await.expect("list").is_empty());
+
+    assert!(store.attach_policy(&alice.name, &p2.name).await.expect("attach"), "newly attached");
+    assert!(store.attach_policy(&alice.name, &p1.name).await.expect("attach"));
+    assert!(!store.attach_policy(&alice.name, &p1.name).await.expect("attach again"), "already attached");
+    assert!(store.attach_policy(&bob.name, &p1.name).await.expect("attach"));
+
+    // Ordered by policy name; whole records, current documents.
+    assert_eq!(store.list_attached_policies(&alice.name).await.expect("list"), vec![p1.clone(), p2.clone()]);
+    assert!(store.update_policy(&p1.name, &policy_doc("v2"), 99).await.expect("update_policy"));
+    let p1v2 = PolicyRecord { document: policy_doc("v2"), update_date: 99, ..p1.clone() };
+    assert_eq!(store.list_attached_policies(&alice.name).await.expect("list"), vec![p1v2.clone(), p2.clone()]);
+    assert_eq!(store.list_attached_policies(&bob.name).await.expect("list"), vec![p1v2.clone()]);
+    assert!(store.list_attached_policies(&ids.id("at-none")).await.expect("list").is_empty(), "unknown principal");
+    assert_eq!(store.list_policy_principals(&p1.name).await.expect("list"), vec![alice.name.clone(), bob.name.clone()]);
+    assert_eq!(store.list_policy_principals(&p2.name).await.expect("list"), vec![alice.name.clone()]);
+    assert!(store.list_policy_principals(&ids.id("at-none")).await.expect("list").is_empty(), "unknown policy");
+
+    // Detach: whether it was attached.
+    assert!(store.detach_policy(&alice.name, &p1.name).await.expect("detach"));
+    assert!(!store.detach_policy(&alice.name, &p1.name).await.expect("detach again"), "not attached any more");
+    assert!(!store.detach_policy(&ids.id("at-none"), &p1.name).await.expect("detach"), "unknown principal");
+    assert_eq!(store.list_attached_policies(&alice.name).await.expect("list"), vec![p2.clone()]);
+    assert_eq!(store.list_policy_principals(&p1.name).await.expect("list"), vec![bob.name.clone()]);
+    // Re-attaching after a detach attaches again.
+    assert!(store.attach_policy(&alice.name, &p1.name).await.expect("re-attach"));
+    assert_eq!(store.list_attached_policies(&alice.name).await.expect("list"), vec![p1v2, p2]);
+}
+
+async fn attach_policy_to_missing_principal_or_policy_conflicts(store: &dyn Store, ids: &Ids) {
+    let carol = principal(ids, "am-carol", 1);
+    let pol = identity_policy(ids, "am-pol", 1);
+    store.create_principal(&carol).await.expect("create_principal");
+    store.create_policy(&pol).await.expect("create_policy");
+    let missing_principal = ids.id("am-nobody");
+    let missing_policy = ids.id("am-nothing");
+
+    let err = store.attach_policy(&missing_principal, &pol.name).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "missing principal: {err:?}");
+    let err = store.attach_policy(&carol.name, &missing_policy).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "missing policy: {err:?}");
+    let err = store.attach_policy(&missing_principal, &missing_policy).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "both missing: {err:?}");
+
+    // Nothing written: no dangling attachment, nothing created.
+    assert!(store.list_policy_principals(&pol.name).await.expect("list").is_empty());
+    assert!(store.list_attached_policies(&carol.name).await.expect("list").is_empty());
+    assert!(store.list_attached_policies(&missing_principal).await.expect("list").is_empty());
+    assert!(store.list_policy_principals(&missing_policy).await.expect("list").is_empty());
+    assert_eq!(store.get_principal(&missing_principal).await.expect("get"), None);
+    assert_eq!(store.get_policy(&missing_policy).await.expect("get"), None);
+    // A principal created later does not find a stale attachment.
+    store
+        .create_principal(&PrincipalRecord { name: missing_principal.clone(), ..carol.clone() })
+        .await
+        .expect("create");
+    assert!(store.list_attached_policies(&missing_principal).await.expect("list").is_empty());
+}
+
+async fn delete_policy_refused_while_attached(store: &dyn Store, ids: &Ids) {
+    let dave = principal(ids, "dp-dave", 1);
+    let erin = principal(ids, "dp-erin", 1);
+    let pol = identity_policy(ids, "dp-pol", 1);
+    store.create_principal(&dave).await.expect("create_principal");
+    store.create_principal(&erin).await.expect("create_principal");
+    store.create_policy(&pol).await.expect("create_policy");
+    assert!(store.attach_policy(&dave.name, &pol.name).await.expect("attach"));
+    assert!(store.attach_policy(&erin.name, &pol.name).await.expect("attach"));
+
+    let err = store.delete_policy(&pol.name).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "attached twice: {err:?}");
+    assert_eq!(store.get_policy(&pol.name).await.expect("get"), Some(pol.clone()), "not deleted");
+    assert_eq!(
+        store.list_policy_principals(&pol.name).await.expect("list"),
+        vec![dave.name.clone(), erin.name.clone()]
+    );
+
+    assert!(store.detach_policy(&dave.name, &pol.name).await.expect("detach"));
+    let err = store.delete_policy(&pol.name).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "still attached once: {err:?}");
+    assert_eq!(store.list_attached_policies(&erin.name).await.expect("list"), vec![pol.clone()], "kept");
+
+    assert!(store.detach_policy(&erin.name, &pol.name).await.expect("detach"));
+    assert!(store.delete_policy(&pol.name).await.expect("delete_policy"), "detached everywhere");
+    assert_eq!(store.get_policy(&pol.name).await.expect("get"), None);
+    assert!(!store.delete_policy(&pol.name).await.expect("delete_policy"), "already gone");
+    assert!(run_policies(store, ids, "dp-").await.is_empty());
+    let err = store.attach_policy(&dave.name, &pol.name).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "deleted policy: {err:?}");
+}
+
+async fn delete_principal_refused_with_access_keys_and_cascades(store: &dyn Store, ids: &Ids) {
+    let frank = principal(ids, "dr-frank", 1);
+    let grace = principal(ids, "dr-grace", 1);
+    let pol = identity_policy(ids, "dr-pol", 1);
+    store.create_principal(&frank).await.expect("create_principal");
+    store.create_principal(&grace).await.expect("create_principal");
+    store.create_policy(&pol).await.expect("create_policy");
+    assert!(store.attach_policy(&frank.name, &pol.name).await.expect("attach"));
+    assert!(store.attach_policy(&grace.name, &pol.name).await.expect("attach"));
+    let ak = AccessKeyRecord {
+        access_key_id: ids.id("dr-ak"),
+        sealed_secret: all_bytes(),
+        principal: frank.name.clone(),
+        enabled: false,
+        creation_date: 1,
+    };
+    store.create_access_key(&ak).await.expect("create_access_key");
+
+    // Refused while an AccessKey (even a disabled one) belongs to the principal; nothing deleted.
+    let err = store.delete_principal(&frank.name).await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "AccessKey left: {err:?}");
+    assert_eq!(store.get_principal(&frank.name).await.expect("get"), Some(frank.clone()));
+    assert_eq!(store.list_attached_policies(&frank.name).await.expect("list"), vec![pol.clone()]);
+    assert_eq!(store.get_access_key(&ak.access_key_id).await.expect("get"), Some(ak.clone()));
+
+    // Without AccessKeys: deleted with its attachments; other principals keep theirs.
+    assert!(store.delete_access_key(&ak.access_key_id).await.expect("delete_access_key"));
+    assert!(store.delete_principal(&frank.name).await.expect("delete_principal"));
+    assert_eq!(store.get_principal(&frank.name).await.expect("get"), None);
+    assert!(store.list_attached_policies(&frank.name).await.expect("list").is_empty(), "attachments cascade");
+    assert_eq!(store.list_policy_principals(&pol.name).await.expect("list"), vec![grace.name.clone()]);
+    assert!(!store.delete_principal(&frank.name).await.expect("delete_principal"), "already gone");
+    assert!(!store.delete_principal(&ids.id("dr-none")).await.expect("delete_principal"), "unknown");
+    assert_eq!(run_principals(store, ids, "dr-").await, vec![grace.clone()]);
+
+    // A principal re-created under the same name starts with no attachments.
+    store.create_principal(&frank).await.expect("re-create");
+    assert!(store.list_attached_policies(&frank.name).await.expect("list").is_empty());
+
+    // Deleting the last principal of a policy makes the policy deletable.
+    assert!(store.delete_principal(&grace.name).await.expect("delete_principal"));
+    assert!(store.delete_policy(&pol.name).await.expect("delete_policy"));
 }

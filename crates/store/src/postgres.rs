@@ -8,7 +8,9 @@
 //! global advisory lock (`pg_advisory_xact_lock(ALIAS_LOCK_CLASS, 0)`) for the alias quota.
 //! Quota-checked secret creation takes a per-instance lock of its own class
 //! (`pg_advisory_xact_lock(SECRET_LOCK_CLASS, hashtext(instance_id))`): the secret quota is
-//! separate from the key quota, so secrets and keys do not wait for each other. Tag upserts lock
+//! separate from the key quota, so secrets and keys do not wait for each other. `delete_policy`
+//! locks the policy row (`FOR UPDATE`) before its attached check, so it cannot race an attachment
+//! (whose foreign key takes a `KEY SHARE` lock on the same row). Tag upserts lock
 //! their key's (or secret's) row, so the tag limit holds per key and per secret. The schema is
 //! embedded in the binary and migrated on connect (sqlx serializes concurrent migrators with
 //! its own advisory lock).
@@ -19,7 +21,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use keyward_core::model::{
     AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin,
-    SecretRecord, SecretVersionRecord, Tag, UnixTime,
+    PolicyRecord, PrincipalRecord, SecretRecord, SecretVersionRecord, Tag, UnixTime,
 };
 use keyward_core::store::{NewKey, NewSecret, Store, StoreError};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -30,8 +32,9 @@ use sqlx::{Executor, SqlSafeStr};
 use crate::codec::{
     access_key_from_row, alias_from_row, alias_within_quota, check_added_version_owner, check_put_versions_owner,
     check_secret_version_owner, check_version_owner, encode_stages, import_token_from_row, instance_from_row,
-    key_from_row, key_tag_from_row, map_child_insert_err, map_err, map_migrate_err, secret_from_row,
-    secret_tag_from_row, secret_version_from_row, tag_from_row, tags_within, version_from_row, within_quota,
+    key_from_row, key_tag_from_row, map_child_insert_err, map_err, map_migrate_err, policy_from_row,
+    principal_from_row, secret_from_row, secret_tag_from_row, secret_version_from_row, tag_from_row, tags_within,
+    version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections per process.
@@ -79,6 +82,13 @@ fn migrator() -> Migrator {
             Cow::Borrowed("secrets"),
             MigrationType::Simple,
             include_str!("../migrations/postgres/0004_secrets.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            5,
+            Cow::Borrowed("principals"),
+            MigrationType::Simple,
+            include_str!("../migrations/postgres/0005_principals.sql").into_sql_str(),
             false,
         ),
     ])
@@ -205,6 +215,16 @@ async fn lock_instance<'e>(
         .await
         .map_err(map_err)?;
     Ok(())
+}
+
+/// The statement that sets a key's policy document (inserted or replaced).
+fn key_policy_upsert<'a>(key_id: &'a str, document: &'a str) -> Query<'a, Postgres, PgArguments> {
+    sqlx::query(
+        "INSERT INTO key_policies (key_id, document) VALUES ($1, $2) \
+         ON CONFLICT (key_id) DO UPDATE SET document = excluded.document",
+    )
+    .bind(key_id)
+    .bind(document)
 }
 
 /// Takes the transaction-scoped advisory lock that serializes quota-checked secret creation in
@@ -352,6 +372,9 @@ impl Store for PostgresStore {
         }
         for tag in new.tags {
             tag_upsert(&key.key_id, tag).execute(&mut *tx).await.map_err(map_err)?;
+        }
+        if let Some(document) = new.policy {
+            key_policy_upsert(&key.key_id, document).execute(&mut *tx).await.map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)
     }
@@ -1004,5 +1027,188 @@ impl Store for PostgresStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(secret_tag_from_row).collect()
+    }
+
+    async fn get_key_policy(&self, key_id: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT document FROM key_policies WHERE key_id = $1")
+            .bind(key_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn put_key_policy(&self, key_id: &str, document: &str) -> Result<(), StoreError> {
+        // A foreign-key violation means the key is gone (`Conflict`).
+        key_policy_upsert(key_id, document).execute(&self.pool).await.map_err(map_child_insert_err)?;
+        Ok(())
+    }
+
+    async fn create_principal(&self, principal: &PrincipalRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO principals (name, description, creation_date) VALUES ($1, $2, $3)")
+            .bind(&principal.name)
+            .bind(&principal.description)
+            .bind(principal.creation_date)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let row = sqlx::query("SELECT name, description, creation_date FROM principals WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(principal_from_row).transpose()
+    }
+
+    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError> {
+        let rows = sqlx::query("SELECT name, description, creation_date FROM principals ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(principal_from_row).collect()
+    }
+
+    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // Lock the row first: concurrent deletes of the same principal queue up behind this one.
+        sqlx::query("SELECT 1 FROM principals WHERE name = $1 FOR UPDATE")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let has_keys: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM access_keys WHERE principal = $1)")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if has_keys {
+            return Err(StoreError::Conflict);
+        }
+        // Attachments go with the principal (ON DELETE CASCADE).
+        let done = sqlx::query("DELETE FROM principals WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO policies (name, description, document, creation_date, update_date) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&policy.name)
+        .bind(&policy.description)
+        .bind(&policy.document)
+        .bind(policy.creation_date)
+        .bind(policy.update_date)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT name, description, document, creation_date, update_date FROM policies WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        row.as_ref().map(policy_from_row).transpose()
+    }
+
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
+        let rows =
+            sqlx::query("SELECT name, description, document, creation_date, update_date FROM policies ORDER BY name")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.iter().map(policy_from_row).collect()
+    }
+
+    async fn update_policy(&self, name: &str, document: &str, update_date: UnixTime) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE policies SET document = $1, update_date = $2 WHERE name = $3")
+            .bind(document)
+            .bind(update_date)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_policy(&self, name: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        // Lock the row first: an attachment being inserted holds a KEY SHARE lock on it (its
+        // foreign key), so the check below sees every attachment committed before this lock, and
+        // attachments after it wait and then fail their foreign key (`Conflict`).
+        sqlx::query("SELECT 1 FROM policies WHERE name = $1 FOR UPDATE")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let attached: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM principal_policies WHERE policy = $1)")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if attached {
+            return Err(StoreError::Conflict);
+        }
+        let done =
+            sqlx::query("DELETE FROM policies WHERE name = $1").bind(name).execute(&mut *tx).await.map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<bool, StoreError> {
+        // A foreign-key violation means the principal or the policy does not exist (`Conflict`).
+        let done = sqlx::query(
+            "INSERT INTO principal_policies (principal, policy) VALUES ($1, $2) \
+             ON CONFLICT (principal, policy) DO NOTHING",
+        )
+        .bind(principal)
+        .bind(policy)
+        .execute(&self.pool)
+        .await
+        .map_err(map_child_insert_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM principal_policies WHERE principal = $1 AND policy = $2")
+            .bind(principal)
+            .bind(policy)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_attached_policies(&self, principal: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.name, p.description, p.document, p.creation_date, p.update_date \
+             FROM principal_policies a JOIN policies p ON p.name = a.policy \
+             WHERE a.principal = $1 ORDER BY p.name",
+        )
+        .bind(principal)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(policy_from_row).collect()
+    }
+
+    async fn list_policy_principals(&self, policy: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT principal FROM principal_policies WHERE policy = $1 ORDER BY principal")
+            .bind(policy)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)
     }
 }

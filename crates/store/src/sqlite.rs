@@ -4,9 +4,9 @@
 //! before it is acknowledged), foreign keys on and a 5 s busy timeout. Multi-statement writers
 //! (key and secret creation and key version additions with their quota checks, material
 //! updates, secret updates, tag upserts with their limit, alias creation with its quota, alias
-//! updates) open their transaction with `BEGIN IMMEDIATE`, so they hold SQLite's single write
-//! lock from their first statement and cannot interleave with another writer: what they read
-//! cannot go stale before they commit. The schema is embedded in the binary and migrated on open.
+//! updates, principal and policy deletions with their in-use checks) open their transaction with
+//! `BEGIN IMMEDIATE`, so they hold SQLite's single write lock from their first statement and
+//! cannot interleave with another writer: what they read cannot go stale before they commit. The schema is embedded in the binary and migrated on open.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use keyward_core::model::{
     AccessKeyRecord, AliasRecord, ImportTokenRecord, InstanceRecord, KeyRecord, KeyState, KeyVersionRecord, Origin,
-    SecretRecord, SecretVersionRecord, Tag, UnixTime,
+    PolicyRecord, PrincipalRecord, SecretRecord, SecretVersionRecord, Tag, UnixTime,
 };
 use keyward_core::store::{NewKey, NewSecret, Store, StoreError};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -29,8 +29,9 @@ use sqlx::{Executor, QueryBuilder, SqlSafeStr};
 use crate::codec::{
     access_key_from_row, alias_from_row, alias_within_quota, check_added_version_owner, check_put_versions_owner,
     check_secret_version_owner, check_version_owner, encode_stages, import_token_from_row, instance_from_row,
-    key_from_row, key_tag_from_row, map_child_insert_err, map_err, map_migrate_err, secret_from_row,
-    secret_tag_from_row, secret_version_from_row, tag_from_row, tags_within, version_from_row, within_quota,
+    key_from_row, key_tag_from_row, map_child_insert_err, map_err, map_migrate_err, policy_from_row,
+    principal_from_row, secret_from_row, secret_tag_from_row, secret_version_from_row, tag_from_row, tags_within,
+    version_from_row, within_quota,
 };
 
 /// Maximum number of pooled connections.
@@ -67,6 +68,13 @@ fn migrator() -> Migrator {
             Cow::Borrowed("secrets"),
             MigrationType::Simple,
             include_str!("../migrations/sqlite/0004_secrets.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            5,
+            Cow::Borrowed("principals"),
+            MigrationType::Simple,
+            include_str!("../migrations/sqlite/0005_principals.sql").into_sql_str(),
             false,
         ),
     ])
@@ -174,6 +182,16 @@ fn tag_upsert<'a>(key_id: &'a str, tag: &'a Tag) -> Query<'a, Sqlite, SqliteArgu
     .bind(key_id)
     .bind(&tag.key)
     .bind(&tag.value)
+}
+
+/// The statement that sets a key's policy document (inserted or replaced).
+fn key_policy_upsert<'a>(key_id: &'a str, document: &'a str) -> Query<'a, Sqlite, SqliteArguments> {
+    sqlx::query(
+        "INSERT INTO key_policies (key_id, document) VALUES (?, ?) \
+         ON CONFLICT (key_id) DO UPDATE SET document = excluded.document",
+    )
+    .bind(key_id)
+    .bind(document)
 }
 
 /// Number of key versions held by keys of `instance_id`.
@@ -353,6 +371,9 @@ impl Store for SqliteStore {
         }
         for tag in new.tags {
             tag_upsert(&key.key_id, tag).execute(&mut *tx).await.map_err(map_err)?;
+        }
+        if let Some(document) = new.policy {
+            key_policy_upsert(&key.key_id, document).execute(&mut *tx).await.map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)
     }
@@ -968,5 +989,172 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(secret_tag_from_row).collect()
+    }
+
+    async fn get_key_policy(&self, key_id: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT document FROM key_policies WHERE key_id = ?")
+            .bind(key_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn put_key_policy(&self, key_id: &str, document: &str) -> Result<(), StoreError> {
+        // A foreign-key violation means the key is gone (`Conflict`).
+        key_policy_upsert(key_id, document).execute(&self.pool).await.map_err(map_child_insert_err)?;
+        Ok(())
+    }
+
+    async fn create_principal(&self, principal: &PrincipalRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO principals (name, description, creation_date) VALUES (?, ?, ?)")
+            .bind(&principal.name)
+            .bind(&principal.description)
+            .bind(principal.creation_date)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
+        let row = sqlx::query("SELECT name, description, creation_date FROM principals WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(principal_from_row).transpose()
+    }
+
+    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, StoreError> {
+        let rows = sqlx::query("SELECT name, description, creation_date FROM principals ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(principal_from_row).collect()
+    }
+
+    async fn delete_principal(&self, name: &str) -> Result<bool, StoreError> {
+        // IMMEDIATE: no AccessKey can be added between the check and the delete.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let has_keys: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM access_keys WHERE principal = ?)")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if has_keys {
+            return Err(StoreError::Conflict);
+        }
+        // Attachments go with the principal (ON DELETE CASCADE).
+        let done =
+            sqlx::query("DELETE FROM principals WHERE name = ?").bind(name).execute(&mut *tx).await.map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO policies (name, description, document, creation_date, update_date) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&policy.name)
+        .bind(&policy.description)
+        .bind(&policy.document)
+        .bind(policy.creation_date)
+        .bind(policy.update_date)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT name, description, document, creation_date, update_date FROM policies WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        row.as_ref().map(policy_from_row).transpose()
+    }
+
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
+        let rows =
+            sqlx::query("SELECT name, description, document, creation_date, update_date FROM policies ORDER BY name")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.iter().map(policy_from_row).collect()
+    }
+
+    async fn update_policy(&self, name: &str, document: &str, update_date: UnixTime) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE policies SET document = ?, update_date = ? WHERE name = ?")
+            .bind(document)
+            .bind(update_date)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_policy(&self, name: &str) -> Result<bool, StoreError> {
+        // IMMEDIATE: no attachment can be added between the check and the delete.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let attached: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM principal_policies WHERE policy = ?)")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if attached {
+            return Err(StoreError::Conflict);
+        }
+        let done =
+            sqlx::query("DELETE FROM policies WHERE name = ?").bind(name).execute(&mut *tx).await.map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn attach_policy(&self, principal: &str, policy: &str) -> Result<bool, StoreError> {
+        // A foreign-key violation means the principal or the policy does not exist (`Conflict`).
+        let done = sqlx::query(
+            "INSERT INTO principal_policies (principal, policy) VALUES (?, ?) \
+             ON CONFLICT (principal, policy) DO NOTHING",
+        )
+        .bind(principal)
+        .bind(policy)
+        .execute(&self.pool)
+        .await
+        .map_err(map_child_insert_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn detach_policy(&self, principal: &str, policy: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM principal_policies WHERE principal = ? AND policy = ?")
+            .bind(principal)
+            .bind(policy)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_attached_policies(&self, principal: &str) -> Result<Vec<PolicyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.name, p.description, p.document, p.creation_date, p.update_date \
+             FROM principal_policies a JOIN policies p ON p.name = a.policy \
+             WHERE a.principal = ? ORDER BY p.name",
+        )
+        .bind(principal)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(policy_from_row).collect()
+    }
+
+    async fn list_policy_principals(&self, policy: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT principal FROM principal_policies WHERE policy = ? ORDER BY principal")
+            .bind(policy)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)
     }
 }

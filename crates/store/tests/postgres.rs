@@ -55,6 +55,7 @@ fn migrations_up_to(version: i64) -> Migrator {
         (2, "byok", include_str!("../migrations/postgres/0002_byok.sql")),
         (3, "aliases", include_str!("../migrations/postgres/0003_aliases.sql")),
         (4, "secrets", include_str!("../migrations/postgres/0004_secrets.sql")),
+        (5, "principals", include_str!("../migrations/postgres/0005_principals.sql")),
     ];
     Migrator::with_migrations(
         all.into_iter()
@@ -106,10 +107,14 @@ async fn conformance() {
             "aliases",
             "import_tokens",
             "instances",
+            "key_policies",
             "key_tags",
             "key_versions",
             "keys",
             "meta",
+            "policies",
+            "principal_policies",
+            "principals",
             "secret_tags",
             "secret_versions",
             "secrets"
@@ -170,7 +175,7 @@ async fn migration_0002_upgrades_a_version_1_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3, 4]);
+    assert_eq!(applied, [1, 2, 3, 4, 5]);
 
     let key = store.get_key("old-key").await.expect("get_key").expect("v1 key survives");
     assert_eq!((key.description.as_str(), key.revision), ("from v1", 3));
@@ -218,7 +223,7 @@ async fn migration_0002_upgrades_a_version_1_database() {
     let again = PostgresStore::connect_with(schema.options(&url)).await.expect("reconnect");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.expect("count");
-    assert_eq!(applied, 4);
+    assert_eq!(applied, 5);
     again.close().await;
     schema.drop().await;
 }
@@ -269,7 +274,7 @@ async fn migration_0003_upgrades_a_version_2_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3, 4]);
+    assert_eq!(applied, [1, 2, 3, 4, 5]);
     let indexes: Vec<String> = sqlx::query_scalar(
         "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 \
          AND indexname IN ('aliases_key_id', 'keys_rotation_due', 'key_versions_version_id') ORDER BY indexname",
@@ -339,7 +344,7 @@ async fn migration_0003_upgrades_a_version_2_database() {
     let again = PostgresStore::connect_with(schema.options(&url)).await.expect("reconnect");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(again.pool()).await.expect("count");
-    assert_eq!(applied, 4);
+    assert_eq!(applied, 5);
     again.close().await;
     schema.drop().await;
 }
@@ -374,7 +379,7 @@ async fn migration_0004_upgrades_a_version_3_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3, 4]);
+    assert_eq!(applied, [1, 2, 3, 4, 5]);
     let key = store.get_key("old-key").await.expect("get_key").expect("v3 key survives");
     assert_eq!((key.description.as_str(), key.revision), ("from v3", 4));
     let indexes: Vec<String> = sqlx::query_scalar(
@@ -487,5 +492,80 @@ async fn migration_0004_upgrades_a_version_3_database() {
             .expect("count");
     assert_eq!(left, 0, "cascade");
     store.close().await;
+    schema.drop().await;
+}
+
+/// A database of schema version 4 (before principals) is upgraded on connect: migration 0005
+/// gives every principal named by an AccessKey, and `admin`, a principal row; names are in byte
+/// order ("C" collation); key policies, identity policies and attachments work on old rows.
+#[tokio::test]
+async fn migration_0005_upgrades_a_version_4_database() {
+    let Some(url) = test_url() else { return };
+    let schema = Schema::create(&url).await;
+    {
+        let pool = sqlx::PgPool::connect_with(schema.options(&url)).await.expect("connect");
+        migrations_up_to(4).run(&pool).await.expect("apply 0001 to 0004 only");
+        sqlx::query(
+            "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
+             creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
+             rotation_enabled, rotation_interval_secs, next_rotation, deletion_protection_enabled, \
+             deletion_protection_description, creator, revision) \
+             VALUES ('old-key', 'from v4', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'Aliyun_KMS', 'SOFTWARE', \
+             'Enabled', 1700000000, NULL, NULL, 'v1', 1700000000, NULL, FALSE, NULL, NULL, FALSE, '', '1', 0)",
+        )
+        .execute(&pool)
+        .await
+        .expect("v4 key row");
+        for (id, principal) in [("ak1", "alice"), ("ak2", "admin"), ("ak3", "alice"), ("ak4", "Bob")] {
+            sqlx::query(
+                "INSERT INTO access_keys (access_key_id, sealed_secret, principal, enabled, creation_date) \
+                 VALUES ($1, '\\x00ff'::bytea, $2, TRUE, 1700000000)",
+            )
+            .bind(id)
+            .bind(principal)
+            .execute(&pool)
+            .await
+            .expect("v4 AccessKey row");
+        }
+        pool.close().await;
+    }
+
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    let store = PostgresStore::connect_with(schema.options(&url)).await.expect("connect upgrades");
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("applied migrations");
+    assert_eq!(applied, [1, 2, 3, 4, 5]);
+    let principals = store.list_principals().await.expect("list_principals");
+    let names: Vec<&str> = principals.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Bob", "admin", "alice"], "backfilled once each, admin included, byte order");
+    for p in &principals {
+        assert_eq!(p.description, "");
+        assert!(p.creation_date >= before - 5 && p.creation_date <= before + 60, "created now: {p:?}");
+    }
+
+    assert_eq!(store.get_key_policy("old-key").await.expect("get_key_policy"), None);
+    store.put_key_policy("old-key", "{\"Version\":\"1\"}").await.expect("put_key_policy");
+    assert_eq!(store.get_key_policy("old-key").await.expect("get").as_deref(), Some("{\"Version\":\"1\"}"));
+    let err = store.delete_principal("alice").await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "alice still has AccessKeys: {err:?}");
+    let policy = keyward_core::model::PolicyRecord {
+        name: "readers".to_owned(),
+        description: String::new(),
+        document: "{}".to_owned(),
+        creation_date: 1,
+        update_date: 1,
+    };
+    store.create_policy(&policy).await.expect("create_policy");
+    assert!(store.attach_policy("Bob", "readers").await.expect("attach_policy"));
+    assert_eq!(store.list_attached_policies("Bob").await.expect("list"), vec![policy]);
+    assert!(store.delete_key("old-key").await.expect("delete_key"));
+    assert_eq!(store.get_key_policy("old-key").await.expect("get_key_policy"), None, "cascade");
+    store.close().await;
+
+    let again = PostgresStore::connect_with(schema.options(&url)).await.expect("reconnect");
+    assert_eq!(again.list_principals().await.expect("list").len(), 3, "no second backfill");
+    again.close().await;
     schema.drop().await;
 }

@@ -71,6 +71,7 @@ fn migrations_up_to(version: i64) -> Migrator {
         (2, "byok", include_str!("../migrations/sqlite/0002_byok.sql")),
         (3, "aliases", include_str!("../migrations/sqlite/0003_aliases.sql")),
         (4, "secrets", include_str!("../migrations/sqlite/0004_secrets.sql")),
+        (5, "principals", include_str!("../migrations/sqlite/0005_principals.sql")),
     ];
     Migrator::with_migrations(
         all.into_iter()
@@ -119,7 +120,7 @@ async fn data_survives_reopen() {
     {
         let store = SqliteStore::open(&path).await.expect("open");
         store
-            .create_key(NewKey { key: &key, version: Some(&version), tags: &tags, instance_quota: None })
+            .create_key(NewKey { key: &key, version: Some(&version), tags: &tags, instance_quota: None, policy: None })
             .await
             .expect("create_key");
         assert!(store.put_meta_if_absent("canary", b"sealed").await.expect("put_meta"));
@@ -136,7 +137,8 @@ async fn data_survives_reopen() {
     assert_eq!(store.list_key_tags(&key.key_id).await.expect("tags"), tags.to_vec());
     assert_eq!(store.get_meta("canary").await.expect("get_meta"), Some(b"sealed".to_vec()));
     assert!(!store.put_meta_if_absent("canary", b"other").await.expect("put_meta"));
-    let err = store.create_key(NewKey { key: &key, version: None, tags: &[], instance_quota: None }).await;
+    let err =
+        store.create_key(NewKey { key: &key, version: None, tags: &[], instance_quota: None, policy: None }).await;
     assert!(matches!(err, Err(StoreError::AlreadyExists)), "{err:?}");
     store.close().await;
 }
@@ -172,7 +174,10 @@ async fn corrupt_enum_text_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(&dir.path().join("keyward.db")).await.expect("open");
     let key = sample_key("corrupt-key");
-    store.create_key(NewKey { key: &key, version: None, tags: &[], instance_quota: None }).await.expect("create_key");
+    store
+        .create_key(NewKey { key: &key, version: None, tags: &[], instance_quota: None, policy: None })
+        .await
+        .expect("create_key");
     sqlx::query("UPDATE keys SET state = 'Exploded' WHERE key_id = ?")
         .bind(&key.key_id)
         .execute(store.pool())
@@ -202,7 +207,10 @@ async fn repeated_tag_key_keeps_last_value() {
         Tag { key: "env".to_owned(), value: "dev".to_owned() },
         Tag { key: "env".to_owned(), value: "prod".to_owned() },
     ];
-    store.create_key(NewKey { key: &key, version: None, tags: &tags, instance_quota: None }).await.expect("create_key");
+    store
+        .create_key(NewKey { key: &key, version: None, tags: &tags, instance_quota: None, policy: None })
+        .await
+        .expect("create_key");
     assert_eq!(
         store.list_key_tags(&key.key_id).await.expect("tags"),
         vec![Tag { key: "env".to_owned(), value: "prod".to_owned() }]
@@ -222,7 +230,9 @@ async fn first_version_of_another_key_is_refused() {
         sealed_material: None,
         material_fingerprint: None,
     };
-    let err = store.create_key(NewKey { key: &key, version: Some(&version), tags: &[], instance_quota: None }).await;
+    let err = store
+        .create_key(NewKey { key: &key, version: Some(&version), tags: &[], instance_quota: None, policy: None })
+        .await;
     assert!(matches!(err, Err(StoreError::Corrupt(_))), "{err:?}");
     assert_eq!(store.get_key(&key.key_id).await.expect("get_key"), None);
     store.close().await;
@@ -265,7 +275,7 @@ async fn migration_0002_upgrades_a_version_1_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3, 4]);
+    assert_eq!(applied, [1, 2, 3, 4, 5]);
 
     let key = store.get_key("old-key").await.expect("get_key").expect("v1 key survives");
     let expected = KeyRecord {
@@ -332,7 +342,7 @@ async fn migration_0002_upgrades_a_version_1_database() {
     let store = SqliteStore::open(&path).await.expect("reopen");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(store.pool()).await.expect("count");
-    assert_eq!(applied, 4);
+    assert_eq!(applied, 5);
     store.close().await;
 }
 
@@ -384,7 +394,7 @@ async fn migration_0003_upgrades_a_version_2_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3, 4]);
+    assert_eq!(applied, [1, 2, 3, 4, 5]);
     let indexes: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('aliases_key_id', 'keys_rotation_due', 'key_versions_version_id') \
          ORDER BY name",
@@ -452,7 +462,7 @@ async fn migration_0003_upgrades_a_version_2_database() {
     let store = SqliteStore::open(&path).await.expect("reopen");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(store.pool()).await.expect("count");
-    assert_eq!(applied, 4);
+    assert_eq!(applied, 5);
     store.close().await;
 }
 
@@ -555,7 +565,7 @@ async fn migration_0004_upgrades_a_version_3_database() {
         .fetch_all(store.pool())
         .await
         .expect("applied migrations");
-    assert_eq!(applied, [1, 2, 3, 4]);
+    assert_eq!(applied, [1, 2, 3, 4, 5]);
     assert_eq!(store.get_key("old-key").await.expect("get_key"), Some(key));
     for table in ["secrets", "secret_versions", "secret_tags"] {
         let strict: i64 = sqlx::query_scalar("SELECT strict FROM pragma_table_list WHERE name = ?")
@@ -607,7 +617,7 @@ async fn migration_0004_upgrades_a_version_3_database() {
     let store = SqliteStore::open(&path).await.expect("reopen");
     let applied: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(store.pool()).await.expect("count");
-    assert_eq!(applied, 4);
+    assert_eq!(applied, 5);
     store.close().await;
 }
 
@@ -631,4 +641,89 @@ async fn secrets_survive_reopen() {
     assert_eq!(store.get_secret("reopen/secret").await.expect("get"), Some(SecretRecord { revision: 1, ..secret }));
     assert_eq!(store.list_secret_versions("reopen/secret").await.expect("versions"), [v1, v2]);
     store.close().await;
+}
+
+/// A database of schema version 4 (before principals) is upgraded when opened: migration 0005
+/// gives every principal named by an AccessKey, and `admin`, a principal row; key policies,
+/// identity policies and attachments work on the old rows.
+#[tokio::test]
+async fn migration_0005_upgrades_a_version_4_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v4.db");
+    {
+        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.expect("create v4 database");
+        migrations_up_to(4).run(&pool).await.expect("apply 0001 to 0004 only");
+        sqlx::query(
+            "INSERT INTO keys (key_id, description, key_spec, key_usage, origin, protection_level, state, \
+             creation_date, delete_date, material_expire, primary_version, last_rotation, instance_id, \
+             rotation_enabled, rotation_interval_secs, next_rotation, deletion_protection_enabled, \
+             deletion_protection_description, creator, revision) \
+             VALUES ('old-key', 'durable', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'Aliyun_KMS', 'SOFTWARE', \
+             'Enabled', 1700000000, NULL, NULL, 'v1', 1700000000, NULL, 0, NULL, NULL, 0, '', '1', 0)",
+        )
+        .execute(&pool)
+        .await
+        .expect("v4 key row");
+        for (id, principal) in [("ak1", "alice"), ("ak2", "admin"), ("ak3", "alice"), ("ak4", "bob")] {
+            sqlx::query(
+                "INSERT INTO access_keys (access_key_id, sealed_secret, principal, enabled, creation_date) \
+                 VALUES (?, x'00ff', ?, 1, 1700000000)",
+            )
+            .bind(id)
+            .bind(principal)
+            .execute(&pool)
+            .await
+            .expect("v4 AccessKey row");
+        }
+        pool.close().await;
+    }
+
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    let store = SqliteStore::open(&path).await.expect("open upgrades");
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("applied migrations");
+    assert_eq!(applied, [1, 2, 3, 4, 5]);
+    let principals = store.list_principals().await.expect("list_principals");
+    let names: Vec<&str> = principals.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["admin", "alice", "bob"], "backfilled once each, admin included");
+    for p in &principals {
+        assert_eq!(p.description, "");
+        assert!(p.creation_date >= before - 5 && p.creation_date <= before + 60, "created now: {p:?}");
+    }
+    for table in ["key_policies", "principals", "policies", "principal_policies"] {
+        let strict: i64 = sqlx::query_scalar("SELECT strict FROM pragma_table_list WHERE name = ?")
+            .bind(table)
+            .fetch_one(store.pool())
+            .await
+            .expect("table_list");
+        assert_eq!(strict, 1, "{table} is STRICT");
+    }
+
+    // The new methods work on old rows.
+    assert_eq!(store.get_key_policy("old-key").await.expect("get_key_policy"), None);
+    store.put_key_policy("old-key", "{\"Version\":\"1\"}").await.expect("put_key_policy");
+    assert_eq!(store.get_key_policy("old-key").await.expect("get").as_deref(), Some("{\"Version\":\"1\"}"));
+    let err = store.delete_principal("alice").await;
+    assert!(matches!(err, Err(StoreError::Conflict)), "alice still has AccessKeys: {err:?}");
+    let policy = keyward_core::model::PolicyRecord {
+        name: "readers".to_owned(),
+        description: String::new(),
+        document: "{}".to_owned(),
+        creation_date: 1,
+        update_date: 1,
+    };
+    store.create_policy(&policy).await.expect("create_policy");
+    assert!(store.attach_policy("bob", "readers").await.expect("attach_policy"));
+    assert_eq!(store.list_attached_policies("bob").await.expect("list"), vec![policy]);
+    assert!(store.delete_key("old-key").await.expect("delete_key"));
+    assert_eq!(store.get_key_policy("old-key").await.expect("get_key_policy"), None, "cascade");
+    store.close().await;
+
+    // Opening again is a no-op: no second backfill.
+    let again = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(again.list_principals().await.expect("list").len(), 3);
+    again.close().await;
 }
