@@ -73,6 +73,12 @@ enum Command {
         /// HTTPS listen address, or "off" [default: 127.0.0.1:8443].
         #[arg(long)]
         https_addr: Option<String>,
+        /// Admin listen address (plain HTTP: /metrics, /healthz, /readyz), or "off" [default: off].
+        #[arg(long)]
+        admin_addr: Option<String>,
+        /// Log format on stderr: text, or json (one object per line). Level: KEYWARD_LOG.
+        #[arg(long, env = "KEYWARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Administer a data dir directly (AccessKeys, KMS instances).
     Admin {
@@ -107,15 +113,32 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// How log lines are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, event fields at the top level.
+    Json,
+}
+
+/// Logs to stderr at `KEYWARD_LOG` (default `info`) in `format`.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(false).init(),
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEYWARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(match &cli.command {
+        Command::Server { log_format, .. } => *log_format,
+        _ => LogFormat::Text,
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -125,8 +148,9 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Server { dev, config, http_addr, https_addr } => {
-                let overrides = keyward_server::config::Overrides { http_addr, https_addr, ..config.overrides() };
+            Command::Server { dev, config, http_addr, https_addr, admin_addr, log_format: _ } => {
+                let overrides =
+                    keyward_server::config::Overrides { http_addr, https_addr, admin_addr, ..config.overrides() };
                 let settings = keyward_server::config::Settings::load(&overrides)?;
                 keyward_server::run::serve(settings, dev).await
             }

@@ -7,9 +7,12 @@
 //! long a change made by another node (scale-out over PostgreSQL) takes to be seen. Every map is
 //! bounded ([`MAX_KEYS`], [`MAX_SECRETS`], [`MAX_LOOKUPS`]); when full, expired entries go first,
 //! then everything.
+//!
+//! Each map counts its hits and misses (relaxed atomics, for metrics: [`Kms::cache_stats`]).
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +22,7 @@ use keyward_crypto::mac::MacKey;
 
 use crate::model::{KeyRecord, SecretRecord, SecretVersionRecord, Tag};
 use crate::policy::Policy;
+use crate::service::Kms;
 
 /// How long a cached key is trusted without asking the store.
 pub const TTL: Duration = Duration::from_secs(5);
@@ -100,16 +104,18 @@ struct Entry<V> {
     value: V,
 }
 
-/// A bounded map whose entries expire after `ttl`.
+/// A bounded map whose entries expire after `ttl`, counting hits and misses of [`TtlMap::get`].
 pub(crate) struct TtlMap<K, V> {
     map: Mutex<HashMap<K, Entry<V>>>,
     ttl: Option<Duration>,
     max: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
     pub(crate) fn new(ttl: Option<Duration>, max: usize) -> Self {
-        Self { map: Mutex::new(HashMap::new()), ttl, max }
+        Self { map: Mutex::new(HashMap::new()), ttl, max, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
@@ -117,8 +123,18 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
     }
 
     pub(crate) fn get(&self, k: &K) -> Option<V> {
-        let map = self.lock();
-        map.get(k).filter(|e| self.ttl.is_none_or(|t| e.at.elapsed() < t)).map(|e| e.value.clone())
+        let found = {
+            let map = self.lock();
+            map.get(k).filter(|e| self.ttl.is_none_or(|t| e.at.elapsed() < t)).map(|e| e.value.clone())
+        };
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Hits and misses of [`TtlMap::get`] so far (an expired entry is a miss).
+    pub(crate) fn stats(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
     pub(crate) fn put(&self, k: K, v: V) {
@@ -172,6 +188,23 @@ impl Caches {
     }
 }
 
+impl Kms {
+    /// Hits and misses of each hot-path cache since start, as `(cache, hits, misses)` with the
+    /// caches named `keys`, `aliases`, `versions` and `secrets` (for metrics).
+    pub fn cache_stats(&self) -> Vec<(&'static str, u64, u64)> {
+        let c = &self.caches;
+        [
+            ("keys", c.keys.stats()),
+            ("aliases", c.aliases.stats()),
+            ("versions", c.versions.stats()),
+            ("secrets", c.secrets.stats()),
+        ]
+        .into_iter()
+        .map(|(name, (hits, misses))| (name, hits, misses))
+        .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +221,9 @@ mod tests {
         assert_eq!(m.get(&9), Some(9));
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(m.get(&9), None);
+        // Two hits (1 and 9 while fresh), one miss (9 expired).
+        assert_eq!(m.stats(), (2, 1));
+        assert_eq!(m.get(&42), None);
+        assert_eq!(m.stats(), (2, 2));
     }
 }

@@ -1,9 +1,11 @@
 //! The axum application: one endpoint at `/` for GET and POST (ALIBABA.md §1.1). A request is
 //! decoded (query merged with a form body), authenticated, dispatched by action, and answered
-//! in JSON with a `RequestId` — errors included, whatever went wrong.
+//! in JSON with a `RequestId` — errors included, whatever went wrong. `GET /healthz` and
+//! `GET /readyz` answer load balancers ([`crate::metrics`]); `/metrics` is never served here.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -20,6 +22,7 @@ use crate::audit::{self, Audit, Outcome, Protocol, Record};
 use crate::auth::{self, Freshness, NonceCache};
 use crate::dispatch;
 use crate::error::ApiError;
+use crate::metrics::{Action, Metrics};
 
 /// The API version this server speaks.
 pub const API_VERSION: &str = "2016-01-20";
@@ -38,6 +41,8 @@ pub struct AppState {
     pub huawei: crate::huawei::HuaweiState,
     /// The audit log (`None`: requests are not audited, as in most router tests).
     pub audit: Option<Audit>,
+    /// Request, cache and job metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -49,6 +54,7 @@ impl AppState {
             freshness: Freshness::default(),
             huawei: crate::huawei::HuaweiState::default(),
             audit: None,
+            metrics: Arc::new(Metrics::default()),
         }
     }
 
@@ -84,6 +90,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1.0", axum::routing::any(huawei))
         .route("/v1.0/", axum::routing::any(huawei))
         .route("/v1.0/{*rest}", axum::routing::any(huawei))
+        .route("/healthz", axum::routing::get(crate::metrics::healthz))
+        .route("/readyz", axum::routing::get(crate::metrics::readyz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -127,6 +135,7 @@ async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let started = Instant::now();
     let source = connect.map(|c| c.0.0);
     if crate::huawei::is_version_discovery(&method, &uri, &headers) {
         // Huawei's `GET /` (version list); Alibaba requests always carry parameters.
@@ -160,6 +169,7 @@ async fn handle(
         user_agent: user_agent(&headers),
     };
     state.audit(&record, &outcome).await;
+    state.account(Action::alibaba(&record.action), code, &record, &outcome, started);
     match result {
         Ok(mut body) => {
             if let Value::Object(map) = &mut body {
@@ -206,9 +216,10 @@ async fn process(
     let params = Params::new(pairs);
     let parts = RequestParts { method: method.as_str(), query, headers: &header_list, body, params: params.pairs() };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    if state.audit.is_some() {
-        let claimed = header("x-acs-action").or_else(|| params.opt("Action").map(str::to_string));
-        record.action = audit::clip(&claimed.unwrap_or_default());
+    // The claimed action, for the audit log and the metrics label (checked against the known
+    // names there); it may be garbage until authenticated.
+    if let Some(claimed) = headers.get("x-acs-action").and_then(|v| v.to_str().ok()).or_else(|| params.opt("Action")) {
+        record.action = audit::clip(claimed);
     }
     let caller = match auth::authenticate(&state.kms, &state.nonces, state.freshness, &parts).await {
         Ok(c) => c.from_address(peer.source.map(|s| s.ip()), peer.tls),
@@ -221,8 +232,8 @@ async fn process(
             return Err(e);
         }
     };
+    record.caller(&caller);
     if state.audit.is_some() {
-        record.caller(&caller);
         record.alibaba_params(&state.kms, &params);
     }
 

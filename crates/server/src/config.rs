@@ -12,6 +12,7 @@ pub const ENV_VARS: &[&str] = &[
     "KEYWARD_DATA_DIR",
     "KEYWARD_HTTP_ADDR",
     "KEYWARD_HTTPS_ADDR",
+    "KEYWARD_ADMIN_ADDR",
     "KEYWARD_DATABASE_URL",
     "KEYWARD_ROOT_KEY_FILE",
     "KEYWARD_ROOT_KEY",
@@ -40,6 +41,8 @@ pub struct RawConfig {
     pub http_addr: Option<String>,
     /// HTTPS listener; `"off"` disables it.
     pub https_addr: Option<String>,
+    /// Admin listener (plain HTTP: `/metrics`, `/healthz`, `/readyz`); off unless set.
+    pub admin_addr: Option<String>,
     /// `sqlite:PATH` or `postgres://…`; default: SQLite in the data dir.
     pub database_url: Option<String>,
     /// Root key file (64 hex chars); default `<data_dir>/root.key`.
@@ -103,6 +106,8 @@ pub struct Overrides {
     pub http_addr: Option<String>,
     /// `--https-addr`.
     pub https_addr: Option<String>,
+    /// `--admin-addr`.
+    pub admin_addr: Option<String>,
     /// `--database-url`.
     pub database_url: Option<String>,
 }
@@ -139,6 +144,8 @@ pub struct Settings {
     pub http_addr: Option<SocketAddr>,
     /// HTTPS listener, if enabled.
     pub https_addr: Option<SocketAddr>,
+    /// Admin listener (metrics and health, plain HTTP), if enabled.
+    pub admin_addr: Option<SocketAddr>,
     /// Database URL.
     pub database_url: String,
     /// Root key source.
@@ -227,6 +234,10 @@ impl Settings {
             pick(&overrides.https_addr, "KEYWARD_HTTPS_ADDR", &raw.https_addr)
                 .unwrap_or_else(|| "127.0.0.1:8443".into()),
         )?;
+        let admin_addr = match pick(&overrides.admin_addr, "KEYWARD_ADMIN_ADDR", &raw.admin_addr) {
+            Some(v) => parse_addr("admin_addr", v)?,
+            None => None,
+        };
         if http_addr.is_none() && https_addr.is_none() {
             return Err(ConfigError::Invalid {
                 name: "http_addr",
@@ -326,6 +337,7 @@ impl Settings {
             data_dir,
             http_addr,
             https_addr,
+            admin_addr,
             database_url,
             root_key,
             tls,
@@ -421,6 +433,35 @@ mod tests {
         assert_eq!(s.root_key, RootKeySource::File(PathBuf::from("./keyward-data/root.key")));
         assert_eq!(s.tls, TlsSource::LocalCa(PathBuf::from("./keyward-data/tls")));
         assert!(s.bootstrap_access_key.is_none());
+        assert_eq!(s.admin_addr, None);
+    }
+
+    #[test]
+    fn admin_addr_from_file_env_or_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.toml");
+        std::fs::write(&file, "admin_addr = \"127.0.0.1:9100\"\n").unwrap();
+        let flags = Overrides { config_file: Some(file.clone()), ..Default::default() };
+        let s = Settings::load_with_env(&flags, env(&[])).unwrap();
+        assert_eq!(s.admin_addr, Some("127.0.0.1:9100".parse().unwrap()));
+        let s = Settings::load_with_env(&flags, env(&[("KEYWARD_ADMIN_ADDR", "127.0.0.1:9101")])).unwrap();
+        assert_eq!(s.admin_addr, Some("127.0.0.1:9101".parse().unwrap()));
+        let flags = Overrides { config_file: Some(file), admin_addr: Some("off".into()), ..Default::default() };
+        let s = Settings::load_with_env(&flags, env(&[("KEYWARD_ADMIN_ADDR", "127.0.0.1:9101")])).unwrap();
+        assert_eq!(s.admin_addr, None);
+        let bad = Overrides { admin_addr: Some("metrics".into()), ..Default::default() };
+        assert!(matches!(
+            Settings::load_with_env(&bad, env(&[])),
+            Err(ConfigError::Invalid { name: "admin_addr", .. })
+        ));
+        // The admin listener alone does not serve the API.
+        let only_admin = Overrides {
+            http_addr: Some("off".into()),
+            https_addr: Some("off".into()),
+            admin_addr: Some("127.0.0.1:9100".into()),
+            ..Default::default()
+        };
+        assert!(Settings::load_with_env(&only_admin, env(&[])).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`dispatch`]: action name → handler; [`actions`]: one file per action.
 //! - [`error`]: the one mapping from errors to Alibaba codes.
 //! - [`huawei`]: the Huawei Cloud KMS API v1.0 on the same listeners and keys.
+//! - [`metrics`]: Prometheus metrics, health endpoints, the admin listener's router.
 //! - [`run`]: listeners, background jobs, shutdown.
 
 pub mod actions;
@@ -24,5 +25,6 @@ pub mod config;
 pub mod dispatch;
 pub mod error;
 pub mod huawei;
+pub mod metrics;
 pub mod run;
 pub mod tls;

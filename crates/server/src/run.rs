@@ -1,6 +1,7 @@
-//! Running the server: listeners (HTTP and HTTPS), the background deletion job, graceful
-//! shutdown. Prints one `keyward: listening <scheme> <addr>` line per listener so scripts and
-//! tests that bind port 0 can find the real port.
+//! Running the server: listeners (HTTP and HTTPS for the API; the optional plain-HTTP admin
+//! listener for `/metrics`, `/healthz` and `/readyz`), the background deletion job, graceful
+//! shutdown. Prints one `keyward: listening <scheme> <addr>` line per listener (`admin` for the
+//! admin listener) so scripts and tests that bind port 0 can find the real port.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use keyward_core::Kms;
 use crate::app::{AppState, router};
 use crate::bootstrap::{self, Mode};
 use crate::config::Settings;
+use crate::metrics::{Job, Metrics};
 use crate::tls;
 
 /// Runs until `shutdown` resolves (or SIGINT/SIGTERM when `None`).
@@ -52,7 +54,9 @@ pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
         println!("keyward: audit log disabled");
         None
     };
-    let app = router(Arc::new(state));
+    let metrics = state.metrics.clone();
+    let state = Arc::new(state);
+    let app = router(state.clone());
     let mut servers = Vec::new();
     if let Some(addr) = settings.http_addr {
         let listener = bind(addr)?;
@@ -82,7 +86,15 @@ pub async fn serve(settings: Settings, dev: bool) -> anyhow::Result<()> {
         );
         servers.push(tokio::spawn(server));
     }
-    tokio::spawn(deletion_job(kms, settings.deletion_sweep));
+    if let Some(addr) = settings.admin_addr {
+        let listener = bind(addr)?;
+        println!("keyward: listening admin {}", listener.local_addr()?);
+        let server = axum_server::from_tcp(listener)?
+            .handle(handle.clone())
+            .serve(crate::metrics::admin_router(state.clone()).into_make_service());
+        servers.push(tokio::spawn(server));
+    }
+    tokio::spawn(deletion_job(kms, settings.deletion_sweep, metrics));
     println!("keyward: ready");
 
     shutdown_signal().await;
@@ -105,22 +117,30 @@ fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
 
 /// Every `period`: destroys keys at the end of their deletion window, deletes expired imported
 /// material and expired import tokens, rotates keys whose automatic rotation is due, purges
-/// secrets at the end of their recovery window.
-async fn deletion_job(kms: Arc<Kms>, period: Duration) {
+/// secrets at the end of their recovery window. Each run is counted in `metrics` ([`Job`]).
+async fn deletion_job(kms: Arc<Kms>, period: Duration, metrics: Arc<Metrics>) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = kms.destroy_due_keys(kms.now()).await {
+        let r = kms.destroy_due_keys(kms.now()).await;
+        metrics.job_finished(Job::DestroyKeys, r.is_ok());
+        if let Err(e) = r {
             tracing::error!(error = %e, "deletion job failed; it will retry");
         }
-        if let Err(e) = kms.sweep_expired_material().await {
+        let r = kms.sweep_expired_material().await;
+        metrics.job_finished(Job::SweepExpiredMaterial, r.is_ok());
+        if let Err(e) = r {
             tracing::error!(error = %e, "expiry job failed; it will retry");
         }
-        if let Err(e) = kms.rotate_due_keys().await {
+        let r = kms.rotate_due_keys().await;
+        metrics.job_finished(Job::RotateKeys, r.is_ok());
+        if let Err(e) = r {
             tracing::error!(error = %e, "rotation job failed; it will retry");
         }
-        if let Err(e) = kms.purge_due_secrets(kms.now()).await {
+        let r = kms.purge_due_secrets(kms.now()).await;
+        metrics.job_finished(Job::PurgeSecrets, r.is_ok());
+        if let Err(e) = r {
             tracing::error!(error = %e, "secret purge job failed; it will retry");
         }
     }

@@ -187,6 +187,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let started = std::time::Instant::now();
     let request_id = new_request_id();
     let mut record = Record::default();
     let result = process(state, (source, tls), &method, &uri, &headers, body, &mut record).await;
@@ -204,6 +205,7 @@ pub async fn handle(
         user_agent: crate::app::user_agent(&headers),
     };
     state.audit(&record, &outcome).await;
+    state.account(crate::metrics::Action::huawei(&method, uri.path()), code, &record, &outcome, started);
     match result {
         Ok(Reply::Json(v)) => json_response(StatusCode::OK, &request_id, &v),
         Ok(Reply::NoContent) => {
