@@ -85,13 +85,19 @@ impl AccessKeyCache {
 }
 
 impl Kms {
-    /// Creates an AccessKey for `principal`. With `fixed`, uses that id and secret (bootstrap
-    /// from the environment); otherwise generates `LTAI…` / 30-character secret.
+    /// Creates an AccessKey for `principal`, which must exist (`NotFound` otherwise; `admin`
+    /// always does, its row is made if missing). With `fixed`, uses that id and secret
+    /// (bootstrap from the environment); otherwise generates `LTAI…` / 30-character secret.
     pub async fn create_access_key(
         &self,
         principal: &str,
         fixed: Option<(String, SecretBytes)>,
     ) -> Result<(String, SecretBytes), Error> {
+        if principal == ADMIN_PRINCIPAL {
+            self.ensure_admin_principal().await?;
+        } else if self.store.get_principal(principal).await?.is_none() {
+            return Err(Error::NotFound(format!("principal {principal}")));
+        }
         let (id, secret) = match fixed {
             Some((id, secret)) => {
                 validate_fixed(&id, &secret)?;
@@ -122,10 +128,12 @@ impl Kms {
     /// created if missing; if it exists with a different secret that is an error, so a typo is
     /// reported instead of silently accepted. Without `fixed`, an admin key is
     /// generated only when the store has no AccessKey at all. Returns a newly generated key.
+    /// The `admin` principal row is made if missing, either way.
     pub async fn ensure_bootstrap_access_key(
         &self,
         fixed: Option<(String, SecretBytes)>,
     ) -> Result<Option<(String, SecretBytes)>, Error> {
+        self.ensure_admin_principal().await?;
         match fixed {
             Some((id, secret)) => {
                 validate_fixed(&id, &secret)?;

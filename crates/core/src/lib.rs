@@ -12,6 +12,7 @@
 //! - [`clock`]: the injectable clock.
 //! - [`memory`]: an in-memory store for unit tests.
 //! - [`access_keys`]: AccessKey administration and the authentication lookup (cached).
+//! - [`principals`]: principals and identity policies (administration).
 //! - [`authz`]: authorization of every operation (principal, key and secret policies).
 //! - [`ops`]: one file per API operation (secrets: `ops/secrets.rs` and the `*secret*` files).
 //! - [`policy`]: RAM-style policy documents, parsed strictly and evaluated (Allow / Deny).
@@ -19,6 +20,8 @@
 
 pub mod access_keys;
 pub mod authz;
+#[cfg(test)]
+mod authz_tests;
 pub mod cache;
 pub mod clock;
 pub mod error;
@@ -26,6 +29,7 @@ pub mod memory;
 pub mod model;
 pub mod ops;
 pub mod policy;
+pub mod principals;
 pub mod service;
 pub mod store;
 pub mod wrapping_pool;
