@@ -581,17 +581,25 @@ pub async fn healthz() -> Response {
 /// `GET /readyz`: the store answers a cheap read within [`READY_TIMEOUT`]. The reason of a 503
 /// is generic (these routes are public); the log gets the store's error.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    match tokio::time::timeout(READY_TIMEOUT, state.kms.store().get_meta("root-key-canary")).await {
+    readiness(state.kms.store().get_meta("root-key-canary"), READY_TIMEOUT).await
+}
+
+/// The answer of `/readyz` for a store read `check` given `timeout`.
+async fn readiness<T>(
+    check: impl Future<Output = Result<T, keyward_core::store::StoreError>>,
+    timeout: Duration,
+) -> Response {
+    match tokio::time::timeout(timeout, check).await {
         Ok(Ok(_)) => text(StatusCode::OK, "ready\n".into()),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness check: the store failed a read");
+            tracing::warn!(error = ?e, "readiness check: the store failed a read");
             text(StatusCode::SERVICE_UNAVAILABLE, "not ready: the store failed a read\n".into())
         }
         Err(_) => {
-            tracing::warn!(timeout_ms = READY_TIMEOUT.as_millis() as u64, "readiness check: the store did not answer");
+            tracing::warn!(timeout_ms = timeout.as_millis() as u64, "readiness check: the store did not answer");
             text(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("not ready: the store did not answer within {} s\n", READY_TIMEOUT.as_secs()),
+                format!("not ready: the store did not answer within {} ms\n", timeout.as_millis()),
             )
         }
     }
@@ -814,6 +822,31 @@ mod tests {
         let mut out = String::new();
         sample(&mut out, "x_total", &[("a", "q\"b\\n\nl")], 1);
         assert_eq!(out, "x_total{a=\"q\\\"b\\\\n\\nl\"} 1\n");
+    }
+
+    async fn body_of(resp: Response) -> (u16, String) {
+        use http_body_util::BodyExt;
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn readiness_needs_a_timely_store_answer() {
+        use keyward_core::store::StoreError;
+        let ok = readiness(async { Ok::<_, StoreError>(None::<Vec<u8>>) }, READY_TIMEOUT);
+        assert_eq!(body_of(ok.await).await, (200, "ready\n".into()));
+        let failed = readiness(async { Err::<(), _>(StoreError::Backend("connection refused".into())) }, READY_TIMEOUT);
+        let (status, reason) = body_of(failed.await).await;
+        assert_eq!(status, 503);
+        assert_eq!(reason, "not ready: the store failed a read\n", "no store detail on a public route");
+        let started = Instant::now();
+        let hung = readiness(std::future::pending::<Result<(), StoreError>>(), Duration::from_millis(50));
+        let (status, reason) = body_of(hung.await).await;
+        assert_eq!(status, 503);
+        assert_eq!(reason, "not ready: the store did not answer within 50 ms\n");
+        assert_eq!(reason.lines().count(), 1);
+        assert!(started.elapsed() >= Duration::from_millis(50));
     }
 
     #[test]
