@@ -136,9 +136,10 @@ impl Kms {
         if key_ref.starts_with("alias/") {
             return Some(self.alias_arn(key_ref));
         }
-        key_ref.strip_prefix("acs:kms:").and_then(|rest| rest.splitn(3, ':').nth(2)).and_then(|res| {
-            res.starts_with("alias/").then(|| key_ref.to_string())
-        })
+        key_ref
+            .strip_prefix("acs:kms:")
+            .and_then(|rest| rest.splitn(3, ':').nth(2))
+            .and_then(|res| res.starts_with("alias/").then(|| key_ref.to_string()))
     }
 
     /// Forgets cached attached policies (of one principal, or of all with `None`), after an
@@ -246,6 +247,17 @@ impl Kms {
                 .await?;
         }
         Ok(key)
+    }
+
+    /// [`Kms::authorized_key`], giving the key's metadata as callers see it
+    /// ([`Kms::effective`]).
+    pub async fn authorized_record(
+        &self,
+        caller: &Caller,
+        action: &str,
+        key_ref: &str,
+    ) -> Result<crate::model::KeyRecord, Error> {
+        Ok(self.effective(self.authorized_key(caller, action, key_ref, None).await?.record.clone()))
     }
 
     /// [`Kms::authorized_key`] for a key id found otherwise (a ciphertext's version, a secret's

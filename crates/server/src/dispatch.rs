@@ -1,5 +1,6 @@
-//! Action name → handler. The single place every authenticated request passes through, and so
-//! the hook for audit and metrics (later issues).
+//! Action name → handler: the single place every authenticated Alibaba request passes through.
+//! Authorization is not here but in the core operations (`keyward_core::authz`), so the Huawei
+//! API and any other entry point pass the same checks.
 
 use keyward_core::{Caller, Kms};
 use keyward_protocol::codes;
@@ -108,6 +109,8 @@ async fn run(action: &str, ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         "GetRandomPassword" => actions::get_random_password::handle(ctx).await,
         "GetSecretPolicy" => actions::get_secret_policy::handle(ctx).await,
         "SetSecretPolicy" => actions::set_secret_policy::handle(ctx).await,
+        "GetKeyPolicy" => actions::get_key_policy::handle(ctx).await,
+        "SetKeyPolicy" => actions::set_key_policy::handle(ctx).await,
         "RotateSecret" => actions::rotate_secret::handle(ctx).await,
         "UpdateSecretRotationPolicy" => actions::update_secret_rotation_policy::handle(ctx).await,
         other => Err(ApiError::with_message(

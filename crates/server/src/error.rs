@@ -224,7 +224,11 @@ mod tests {
             ),
             (Error::InvalidRequest("x".into()), 400, "Rejected.InvalidRequest"),
             (
-                Error::Forbidden { action: "kms:Encrypt".into(), resource: "acs:kms:r:1:key/k".into(), principal: "p".into() },
+                Error::Forbidden {
+                    action: "kms:Encrypt".into(),
+                    resource: "acs:kms:r:1:key/k".into(),
+                    principal: "p".into(),
+                },
                 403,
                 "Forbidden.NoPermission",
             ),

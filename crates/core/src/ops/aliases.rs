@@ -31,11 +31,18 @@ impl Kms {
         format!("acs:kms:{}:{}:{}", self.config.region, self.config.account_id, alias_name)
     }
 
+    /// Aliases (of one key, or all), by name, without authorization: for entry points that show
+    /// a key's alias inside metadata the caller was already authorized to read (Huawei key
+    /// info, list-keys).
+    pub async fn aliases_unchecked(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, Error> {
+        Ok(self.store.list_aliases(key_id).await?)
+    }
+
     /// CreateAlias: a new alias for a key (not PendingDeletion).
     pub async fn create_alias(&self, caller: &Caller, alias_name: &str, key_ref: &str) -> Result<AliasRecord, Error> {
-        let _ = caller;
         validate_alias_name(alias_name)?;
-        let key = self.load_key(key_ref).await?;
+        self.authorize_arn(caller, "kms:CreateAlias", &self.alias_arn(alias_name)).await?;
+        let key = self.authorized_record(caller, "kms:CreateAlias", key_ref).await?;
         if key.state == KeyState::PendingDeletion {
             return Err(Error::StateModifiedFailed(key.state));
         }
@@ -57,9 +64,9 @@ impl Kms {
 
     /// UpdateAlias: points an existing alias at another key (which must not be PendingDeletion).
     pub async fn update_alias(&self, caller: &Caller, alias_name: &str, key_ref: &str) -> Result<(), Error> {
-        let _ = caller;
         validate_alias_name(alias_name)?;
-        let key = self.load_key(key_ref).await?;
+        self.authorize_arn(caller, "kms:UpdateAlias", &self.alias_arn(alias_name)).await?;
+        let key = self.authorized_record(caller, "kms:UpdateAlias", key_ref).await?;
         if key.state == KeyState::PendingDeletion {
             return Err(Error::KeyState(key.state));
         }
@@ -76,7 +83,7 @@ impl Kms {
 
     /// DeleteAlias.
     pub async fn delete_alias(&self, caller: &Caller, alias_name: &str) -> Result<(), Error> {
-        let _ = caller;
+        self.authorize_arn(caller, "kms:DeleteAlias", &self.alias_arn(alias_name)).await?;
         let deleted = self.store.delete_alias(alias_name).await?;
         self.invalidate_aliases();
         if deleted { Ok(()) } else { Err(Error::AliasNotFound) }
@@ -89,10 +96,12 @@ impl Kms {
         key_ref: Option<&str>,
         page: Page,
     ) -> Result<Paged<AliasRecord>, Error> {
-        let _ = caller;
         let key_id = match key_ref {
-            Some(r) => Some(self.load_key(r).await?.key_id),
-            None => None,
+            Some(r) => Some(self.authorized_record(caller, "kms:ListAliasesByKeyId", r).await?.key_id),
+            None => {
+                self.authorize_arn(caller, "kms:ListAliases", &self.collection_arn("alias")).await?;
+                None
+            }
         };
         Ok(Paged::cut(self.store.list_aliases(key_id.as_deref()).await?, page))
     }

@@ -52,16 +52,19 @@ fn check_asymmetric(spec: keyward_crypto::KeySpec, what: &str) -> Result<(), Err
 }
 
 impl Kms {
+    #[allow(clippy::too_many_arguments)]
     async fn with_asymmetric<T>(
         &self,
+        caller: &Caller,
+        action: &str,
         key_ref: &str,
         version_id: &str,
         algorithm: AsymmetricAlgorithm,
         check_state: bool,
         f: impl FnOnce(&AsymmetricKey) -> Result<T, Error>,
     ) -> Result<AsymmetricOutput<T>, Error> {
-        let id = self.resolve_key(key_ref).await?;
-        let key = self.loaded_key(&id).await?;
+        let key = self.authorized_key(caller, action, key_ref, None).await?;
+        let id = key.record.key_id.clone();
         if check_state {
             self.check_usable(&key)?;
         }
@@ -91,12 +94,13 @@ impl Kms {
         algorithm: AsymmetricAlgorithm,
         plaintext: &[u8],
     ) -> Result<AsymmetricOutput<Vec<u8>>, Error> {
-        let _ = caller;
         if plaintext.is_empty() {
             return Err(Error::invalid("Plaintext", "must not be empty"));
         }
-        self.with_asymmetric(key_ref, version_id, algorithm, true, |k| k.encrypt(algorithm, plaintext).map_err(map_err))
-            .await
+        self.with_asymmetric(caller, "kms:AsymmetricEncrypt", key_ref, version_id, algorithm, true, |k| {
+            k.encrypt(algorithm, plaintext).map_err(map_err)
+        })
+        .await
     }
 
     /// Decrypts with the version's private key.
@@ -108,8 +112,21 @@ impl Kms {
         algorithm: AsymmetricAlgorithm,
         ciphertext: &[u8],
     ) -> Result<AsymmetricOutput<SecretBytes>, Error> {
-        let _ = caller;
-        self.with_asymmetric(key_ref, version_id, algorithm, true, |k| {
+        self.asymmetric_decrypt_as(caller, "kms:AsymmetricDecrypt", key_ref, version_id, algorithm, ciphertext).await
+    }
+
+    /// [`Kms::asymmetric_decrypt`] authorized as `action` (ReEncrypt's source is
+    /// `kms:ReEncryptFrom`).
+    pub(crate) async fn asymmetric_decrypt_as(
+        &self,
+        caller: &Caller,
+        action: &str,
+        key_ref: &str,
+        version_id: &str,
+        algorithm: AsymmetricAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<AsymmetricOutput<SecretBytes>, Error> {
+        self.with_asymmetric(caller, action, key_ref, version_id, algorithm, true, |k| {
             k.decrypt(algorithm, ciphertext).map_err(map_err)
         })
         .await
@@ -124,8 +141,7 @@ impl Kms {
         algorithm: AsymmetricAlgorithm,
         digest: &[u8],
     ) -> Result<AsymmetricOutput<Vec<u8>>, Error> {
-        let _ = caller;
-        self.with_asymmetric(key_ref, version_id, algorithm, true, |k| {
+        self.with_asymmetric(caller, "kms:AsymmetricSign", key_ref, version_id, algorithm, true, |k| {
             k.sign_digest(algorithm, digest).map_err(map_err)
         })
         .await
@@ -141,17 +157,12 @@ impl Kms {
         digest: &[u8],
         signature: &[u8],
     ) -> Result<AsymmetricOutput<bool>, Error> {
-        let _ = caller;
         if algorithm.digest_len().is_some_and(|n| n != digest.len()) {
             return Err(Error::invalid("Digest", DIGEST_DETAIL));
         }
-        self.with_asymmetric(
-            key_ref,
-            version_id,
-            algorithm,
-            true,
-            |k| Ok(k.verify_digest(algorithm, digest, signature)),
-        )
+        self.with_asymmetric(caller, "kms:AsymmetricVerify", key_ref, version_id, algorithm, true, |k| {
+            Ok(k.verify_digest(algorithm, digest, signature))
+        })
         .await
     }
 
@@ -162,9 +173,8 @@ impl Kms {
         key_ref: &str,
         version_id: &str,
     ) -> Result<AsymmetricOutput<String>, Error> {
-        let _ = caller;
-        let id = self.resolve_key(key_ref).await?;
-        let key = self.loaded_key(&id).await?;
+        let key = self.authorized_key(caller, "kms:GetPublicKey", key_ref, None).await?;
+        let id = key.record.key_id.clone();
         self.check_usable(&key)?;
         check_asymmetric(key.record.spec, "GetPublicKey")?;
         let version = key.version(version_id).ok_or(Error::KeyVersionNotFound)?;

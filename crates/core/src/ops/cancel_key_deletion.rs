@@ -8,8 +8,7 @@ use crate::service::{Caller, Kms};
 impl Kms {
     /// Cancels a scheduled deletion.
     pub async fn cancel_key_deletion(&self, caller: &Caller, key_ref: &str) -> Result<KeyRecord, Error> {
-        let _ = caller;
-        let id = self.resolve_key(key_ref).await?;
+        let id = self.authorized_key(caller, "kms:CancelKeyDeletion", key_ref, None).await?.record.key_id.clone();
         let has_material = match self.store.get_key(&id).await? {
             Some(k) if k.origin == Origin::External => {
                 let versions = self.store.list_key_versions(&id).await?;

@@ -44,6 +44,8 @@ pub struct CreateKeyRequest {
     pub enable_automatic_rotation: bool,
     /// `RotationInterval` in seconds.
     pub rotation_interval_secs: Option<i64>,
+    /// `Policy`: the key policy document (checked with [`crate::policy::Policy::parse`]).
+    pub policy: Option<String>,
 }
 
 /// Protocol-dependent policy of [`Kms::create_key_with`]; the default is the Alibaba API's.
@@ -72,7 +74,10 @@ impl Kms {
         req: CreateKeyRequest,
         options: CreateKeyOptions,
     ) -> Result<KeyRecord, Error> {
-        let _ = caller;
+        self.authorize_arn(caller, "kms:CreateKey", &self.collection_arn("key")).await?;
+        if let Some(p) = &req.policy {
+            crate::ops::key_policy::check_key_policy(p)?;
+        }
         let spec = req.spec.unwrap_or(KeySpec::Aes256);
         let usage = req.usage.unwrap_or_else(|| spec.default_usage());
         if !spec.allowed_usages().contains(&usage) {
@@ -168,7 +173,7 @@ impl Kms {
             version: Some(&version),
             tags: &req.tags,
             instance_quota: instance.as_ref().map(|i| i.key_quota),
-            policy: None,
+            policy: req.policy.as_deref(),
         };
         match self.store.create_key(new).await {
             Ok(()) => Ok(key),

@@ -82,6 +82,10 @@ impl Kms {
         if req.policy.as_ref().is_some_and(|p| p.chars().count() > MAX_POLICY) {
             return Err(Error::invalid("Policy", format!("at most {MAX_POLICY} characters")));
         }
+        if let Some(p) = &req.policy {
+            crate::policy::Policy::parse(p, crate::policy::PolicyKind::Resource)?;
+        }
+        self.authorize_arn(caller, "kms:CreateSecret", &self.secret_arn(&req.secret_name)).await?;
         validate_tags(&req.tags)?;
         if req.enable_automatic_rotation {
             return Err(managed_only("Automatic rotation"));
@@ -94,7 +98,8 @@ impl Kms {
             None => None,
         };
         let key_id = match (&req.encryption_key, &requested_instance) {
-            (Some(k), _) => self.resolve_key(k).await?,
+            // Sealing the first version under a key of the caller's choice needs kms:Encrypt on it.
+            (Some(k), _) => self.authorized_key(caller, "kms:Encrypt", k, None).await?.record.key_id.clone(),
             (None, Some(_)) => {
                 return Err(Error::invalid("EncryptionKeyId", "is required with DKMSInstanceId"));
             }

@@ -8,8 +8,7 @@ use crate::service::{Caller, Kms};
 impl Kms {
     /// Decrypts a raw ciphertext blob.
     pub async fn decrypt(&self, caller: &Caller, blob: &[u8], context: Option<&str>) -> Result<Decrypted, Error> {
-        let _ = caller;
         let ctx = canonical_context(context, "EncryptionContext")?;
-        self.open_blob(blob, &ctx).await
+        self.open_blob(caller, "kms:Decrypt", blob, context, &ctx).await
     }
 }

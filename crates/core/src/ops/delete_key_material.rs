@@ -11,8 +11,7 @@ use crate::store::StoreError;
 impl Kms {
     /// Deletes the imported material of `key_ref`.
     pub async fn delete_key_material(&self, caller: &Caller, key_ref: &str) -> Result<KeyRecord, Error> {
-        let _ = caller;
-        let id = self.resolve_key(key_ref).await?;
+        let id = self.authorized_key(caller, "kms:DeleteKeyMaterial", key_ref, None).await?.record.key_id.clone();
         self.clear_material(&id, false).await
     }
 

@@ -22,7 +22,7 @@ impl Kms {
         force: bool,
         recovery_window_days: Option<i64>,
     ) -> Result<(String, UnixTime), Error> {
-        let _ = caller;
+        self.authorized_secret(caller, "kms:DeleteSecret", secret_ref).await?;
         if force && recovery_window_days.is_some() {
             return Err(Error::invalid(
                 "RecoveryWindowInDays",
@@ -63,7 +63,7 @@ impl Kms {
 
     /// Cancels a scheduled deletion. Returns the secret name.
     pub async fn restore_secret(&self, caller: &Caller, secret_ref: &str) -> Result<String, Error> {
-        let _ = caller;
+        self.authorized_secret(caller, "kms:RestoreSecret", secret_ref).await?;
         let name = self.resolve_secret_name(secret_ref)?;
         self.update_secret_with(&name, |rec, _| {
             if rec.planned_delete.is_none() {

@@ -7,8 +7,7 @@ use crate::service::{Caller, Kms};
 impl Kms {
     /// Returns the key's metadata.
     pub async fn describe_key(&self, caller: &Caller, key_ref: &str) -> Result<KeyRecord, Error> {
-        let _ = caller;
-        self.load_key(key_ref).await
+        self.authorized_record(caller, "kms:DescribeKey", key_ref).await
     }
 }
 

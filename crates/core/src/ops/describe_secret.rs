@@ -22,8 +22,7 @@ impl Kms {
         secret_ref: &str,
         fetch_tags: bool,
     ) -> Result<SecretDescription, Error> {
-        let _ = caller;
-        let secret = self.loaded_secret(secret_ref).await?.record.clone();
+        let secret = self.authorized_secret(caller, "kms:DescribeSecret", secret_ref).await?.record.clone();
         let tags = if fetch_tags { self.store.list_secret_tags(&secret.secret_name).await? } else { Vec::new() };
         Ok(SecretDescription { secret, tags })
     }

@@ -7,7 +7,7 @@ use crate::service::{Caller, Kms};
 impl Kms {
     /// Enables a key.
     pub async fn enable_key(&self, caller: &Caller, key_ref: &str) -> Result<KeyRecord, Error> {
-        let _ = caller;
+        self.authorized_key(caller, "kms:EnableKey", key_ref, None).await?;
         self.update_key_with(key_ref, |k| match self.effective(k.clone()).state {
             KeyState::Enabled | KeyState::Disabled => {
                 k.state = KeyState::Enabled;

@@ -14,12 +14,24 @@ impl Kms {
         plaintext: &[u8],
         context: Option<&str>,
     ) -> Result<Encrypted, Error> {
-        let _ = caller;
+        self.encrypt_as(caller, "kms:Encrypt", key_ref, plaintext, context).await
+    }
+
+    /// [`Kms::encrypt`] authorized as `action` (the Huawei API seals its data keys this way,
+    /// as `kms:GenerateDataKey`).
+    pub async fn encrypt_as(
+        &self,
+        caller: &Caller,
+        action: &str,
+        key_ref: &str,
+        plaintext: &[u8],
+        context: Option<&str>,
+    ) -> Result<Encrypted, Error> {
         if plaintext.len() > MAX_PLAINTEXT {
             return Err(Error::invalid("Plaintext", "at most 6144 bytes"));
         }
         let ctx = canonical_context(context, "EncryptionContext")?;
-        let key = self.usable_key(key_ref).await?;
+        let key = self.usable_key(caller, action, key_ref, context).await?;
         self.seal_primary(&key, plaintext, &ctx)
     }
 }

@@ -71,9 +71,8 @@ impl Kms {
         context: Option<&str>,
         target: ExportTarget<'_>,
     ) -> Result<Exported, Error> {
-        let _ = caller;
         let ctx = canonical_context(context, "EncryptionContext")?;
-        let opened = self.open_blob(blob, &ctx).await?;
+        let opened = self.open_blob(caller, "kms:ExportDataKey", blob, context, &ctx).await?;
         let text = std::str::from_utf8(opened.plaintext.expose()).map_err(|_| Error::InvalidCiphertext)?;
         let dk = SecretBytes::new(
             base64::engine::general_purpose::STANDARD
@@ -93,7 +92,7 @@ impl Kms {
         context: Option<&str>,
         target: ExportTarget<'_>,
     ) -> Result<(Encrypted, Vec<u8>), Error> {
-        let dk = self.generate_data_key(caller, key_ref, len, context).await?;
+        let dk = self.generate_data_key(caller, "kms:GenerateAndExportDataKey", key_ref, len, context).await?;
         let exported = export(&target, &dk.plaintext)?;
         Ok((dk.encrypted, exported))
     }

@@ -34,17 +34,19 @@ pub fn data_key_len(key_spec: Option<&str>, number_of_bytes: Option<i64>) -> Res
 }
 
 impl Kms {
-    /// Generates a data key of `len` bytes sealed under the key.
+    /// Generates a data key of `len` bytes sealed under the key. `action` is what the caller
+    /// asked for (`kms:GenerateDataKey`, `kms:GenerateDataKeyWithoutPlaintext`, ...), which is
+    /// what gets authorized.
     pub async fn generate_data_key(
         &self,
         caller: &Caller,
+        action: &str,
         key_ref: &str,
         len: usize,
         context: Option<&str>,
     ) -> Result<DataKey, Error> {
-        let _ = caller;
         let ctx = canonical_context(context, "EncryptionContext")?;
-        let key = self.usable_key(key_ref).await?;
+        let key = self.usable_key(caller, action, key_ref, context).await?;
         let plaintext = SecretBytes::new(random::bytes(len)?);
         let text = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(plaintext.expose()));
         let encrypted = self.seal_primary(&key, text.as_bytes(), &ctx)?;

@@ -18,7 +18,12 @@ pub struct InstanceDetails {
 impl Kms {
     /// Returns the instance or `InstanceNotFound`.
     pub async fn get_kms_instance(&self, caller: &Caller, instance_id: &str) -> Result<InstanceDetails, Error> {
-        let _ = caller;
+        self.authorize_arn(caller, "kms:GetKmsInstance", &self.instance_arn(instance_id)).await?;
+        self.instance_details(instance_id).await
+    }
+
+    /// An instance with its usage, unauthorized (for the operations that report it).
+    pub(crate) async fn instance_details(&self, instance_id: &str) -> Result<InstanceDetails, Error> {
         let instance = self.store.get_instance(instance_id).await?.ok_or(Error::InstanceNotFound)?;
         let key_versions = self.store.count_instance_key_versions(instance_id).await?;
         Ok(InstanceDetails { instance, key_versions, secrets: 0 })

@@ -55,7 +55,8 @@ impl Kms {
         instance_id: &str,
         resource: Option<QuotaResource>,
     ) -> Result<Vec<QuotaInfo>, Error> {
-        let d = self.get_kms_instance(caller, instance_id).await?;
+        self.authorize_arn(caller, "kms:GetKmsInstanceQuotaInfos", &self.instance_arn(instance_id)).await?;
+        let d = self.instance_details(instance_id).await?;
         let line = |r: QuotaResource| match r {
             QuotaResource::Key => QuotaInfo { resource: r, quota: d.instance.key_quota, used: d.key_versions },
             QuotaResource::Secret => QuotaInfo { resource: r, quota: d.instance.secret_quota, used: d.secrets },

@@ -113,8 +113,7 @@ impl Kms {
         alg: WrappingAlgorithm,
         version_id: Option<&str>,
     ) -> Result<ImportParameters, Error> {
-        let _ = caller;
-        let key = self.load_key(key_ref).await?;
+        let key = self.authorized_record(caller, "kms:GetParametersForImport", key_ref).await?;
         if key.origin != Origin::External {
             return Err(Error::UnsupportedOrigin);
         }

@@ -57,8 +57,8 @@ impl Default for PasswordRequest {
 
 impl Kms {
     /// Generates a password (ASCII bytes).
-    pub fn get_random_password(&self, caller: &Caller, req: &PasswordRequest) -> Result<SecretBytes, Error> {
-        let _ = caller;
+    pub async fn get_random_password(&self, caller: &Caller, req: &PasswordRequest) -> Result<SecretBytes, Error> {
+        self.authorize_arn(caller, "kms:GetRandomPassword", &self.collection_arn("*")).await?;
         let length = req.length.unwrap_or(DEFAULT_PASSWORD_LENGTH);
         if !PASSWORD_LENGTH.contains(&length) {
             return Err(Error::invalid("PasswordLength", "must be between 8 and 128"));
@@ -104,7 +104,7 @@ mod tests {
     #[tokio::test]
     async fn passwords_follow_the_rules() {
         let kms = kms().await;
-        let p = kms.get_random_password(&admin(), &PasswordRequest::default()).unwrap();
+        let p = kms.get_random_password(&admin(), &PasswordRequest::default()).await.unwrap();
         assert_eq!(p.len(), 32);
         let s = std::str::from_utf8(p.expose()).unwrap();
         for class in [LOWERCASE, UPPERCASE, NUMBERS, PUNCTUATION] {
@@ -117,16 +117,16 @@ mod tests {
             exclude_punctuation: true,
             ..Default::default()
         };
-        assert_eq!(kms.get_random_password(&admin(), &req).unwrap().expose(), b"zzzzzzzz");
+        assert_eq!(kms.get_random_password(&admin(), &req).await.unwrap().expose(), b"zzzzzzzz");
         let req = PasswordRequest { length: Some(128), exclude_punctuation: true, ..Default::default() };
-        let p = kms.get_random_password(&admin(), &req).unwrap();
+        let p = kms.get_random_password(&admin(), &req).await.unwrap();
         assert!(p.expose().iter().all(u8::is_ascii_alphanumeric) && p.len() == 128);
-        assert_ne!(p.expose(), kms.get_random_password(&admin(), &req).unwrap().expose());
+        assert_ne!(p.expose(), kms.get_random_password(&admin(), &req).await.unwrap().expose());
 
         for bad in [Some(7), Some(129)] {
             let req = PasswordRequest { length: bad, ..Default::default() };
             assert!(matches!(
-                kms.get_random_password(&admin(), &req),
+                kms.get_random_password(&admin(), &req).await,
                 Err(Error::InvalidParameter { name: "PasswordLength", .. })
             ));
         }
@@ -137,12 +137,12 @@ mod tests {
             exclude_punctuation: true,
             ..Default::default()
         };
-        assert!(kms.get_random_password(&admin(), &none).is_err());
+        assert!(kms.get_random_password(&admin(), &none).await.is_err());
         let emptied = PasswordRequest {
             exclude_characters: format!("{LOWERCASE}{UPPERCASE}{NUMBERS}{PUNCTUATION}"),
             ..Default::default()
         };
-        assert!(kms.get_random_password(&admin(), &emptied).is_err());
+        assert!(kms.get_random_password(&admin(), &emptied).await.is_err());
     }
 
     #[tokio::test]
@@ -159,7 +159,7 @@ mod tests {
         };
         let mut counts = [0usize; 10];
         for _ in 0..500 {
-            for b in kms.get_random_password(&admin(), &req).unwrap().expose() {
+            for b in kms.get_random_password(&admin(), &req).await.unwrap().expose() {
                 counts[usize::from(b - b'0')] += 1;
             }
         }

@@ -57,11 +57,10 @@ impl Kms {
         version_id: Option<&str>,
         stage: Option<&str>,
     ) -> Result<SecretValue, Error> {
-        let _ = caller;
-        let secret = self.loaded_secret(secret_ref).await?;
+        let secret = self.authorized_secret(caller, "kms:GetSecretValue", secret_ref).await?;
         ensure_live(&secret.record)?;
         let version = select_version(&secret.versions, version_id, stage)?;
-        let key = self.secret_key(&secret.record.encryption_key_id).await?;
+        let key = self.secret_key(caller, "kms:Decrypt", &secret.record.encryption_key_id).await?;
         let data = self.open_secret_data(&key, version)?;
         Ok(SecretValue {
             secret_name: secret.record.secret_name.clone(),

@@ -45,8 +45,7 @@ impl Kms {
         caller: &Caller,
         req: ImportKeyMaterialRequest<'_>,
     ) -> Result<KeyRecord, Error> {
-        let _ = caller;
-        let key = self.load_key(req.key_ref).await?;
+        let key = self.authorized_record(caller, "kms:ImportKeyMaterial", req.key_ref).await?;
         if key.origin != Origin::External {
             return Err(Error::UnsupportedOrigin);
         }

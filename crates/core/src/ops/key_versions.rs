@@ -32,8 +32,7 @@ pub struct KeyVersionInfo {
 impl Kms {
     /// CreateKeyVersion: a new version (see the module docs).
     pub async fn create_key_version(&self, caller: &Caller, key_ref: &str) -> Result<KeyVersionInfo, Error> {
-        let _ = caller;
-        let id = self.resolve_key(key_ref).await?;
+        let id = self.authorized_key(caller, "kms:CreateKeyVersion", key_ref, None).await?.record.key_id.clone();
         self.rotate(&id, false).await
     }
 
@@ -111,8 +110,7 @@ impl Kms {
         key_ref: &str,
         version_id: &str,
     ) -> Result<KeyVersionInfo, Error> {
-        let _ = caller;
-        let key = self.load_key(key_ref).await?;
+        let key = self.authorized_record(caller, "kms:DescribeKeyVersion", key_ref).await?;
         self.store
             .list_key_versions(&key.key_id)
             .await?
@@ -133,8 +131,7 @@ impl Kms {
         key_ref: &str,
         page: Page,
     ) -> Result<Paged<KeyVersionInfo>, Error> {
-        let _ = caller;
-        let key = self.load_key(key_ref).await?;
+        let key = self.authorized_record(caller, "kms:ListKeyVersions", key_ref).await?;
         let all = self
             .store
             .list_key_versions(&key.key_id)
@@ -157,7 +154,7 @@ impl Kms {
         enable: bool,
         interval_secs: Option<i64>,
     ) -> Result<KeyRecord, Error> {
-        let _ = caller;
+        self.authorized_key(caller, "kms:UpdateRotationPolicy", key_ref, None).await?;
         if enable && interval_secs.is_none() {
             return Err(Error::invalid("RotationInterval", "is required when EnableAutomaticRotation is true"));
         }

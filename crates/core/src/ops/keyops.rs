@@ -9,7 +9,7 @@ use keyward_crypto::{KeyUsage, SecretBytes, blob, context, random};
 use crate::cache::{LoadedKey, LoadedVersion, Material};
 use crate::error::Error;
 use crate::model::KeyState;
-use crate::service::Kms;
+use crate::service::{Caller, Kms};
 
 /// The result of sealing under a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,10 +55,16 @@ impl Kms {
         }
     }
 
-    /// Loads a key for a cryptographic operation by `KeyId` parameter and checks its state.
-    pub(crate) async fn usable_key(&self, key_ref: &str) -> Result<Arc<LoadedKey>, Error> {
-        let id = self.resolve_key(key_ref).await?;
-        let key = self.loaded_key(&id).await?;
+    /// Loads a key for a cryptographic operation by `KeyId` parameter, authorizes `action` on
+    /// it (with the request's encryption context for conditions), and checks its state.
+    pub(crate) async fn usable_key(
+        &self,
+        caller: &Caller,
+        action: &str,
+        key_ref: &str,
+        context: Option<&str>,
+    ) -> Result<Arc<LoadedKey>, Error> {
+        let key = self.authorized_key(caller, action, key_ref, context).await?;
         self.check_usable(&key)?;
         Ok(key)
     }
@@ -101,14 +107,23 @@ impl Kms {
         })
     }
 
-    /// Opens a ciphertext blob made by any version of its key (state checked).
-    pub(crate) async fn open_blob(&self, raw: &[u8], ctx: &[u8]) -> Result<Decrypted, Error> {
+    /// Opens a ciphertext blob made by any version of its key, after authorizing `action` on
+    /// that key (`context` is the request's encryption context JSON, `ctx` its canonical form)
+    /// and checking its state.
+    pub(crate) async fn open_blob(
+        &self,
+        caller: &Caller,
+        action: &str,
+        raw: &[u8],
+        context: Option<&str>,
+        ctx: &[u8],
+    ) -> Result<Decrypted, Error> {
         let parsed = blob::decode(raw).map_err(|_| Error::InvalidCiphertext)?;
         let key_id = self.key_for_version(parsed.version_id).await.map_err(|e| match e {
             Error::KeyNotFound => Error::InvalidCiphertext,
             other => other,
         })?;
-        let key = self.loaded_key(&key_id).await?;
+        let key = self.authorize_key_id(caller, action, &key_id, context).await?;
         self.check_usable(&key)?;
         Self::check_symmetric(&key)?;
         let version: &LoadedVersion = key.version(parsed.version_id).ok_or(Error::InvalidCiphertext)?;
@@ -172,7 +187,7 @@ mod tests {
         use base64::Engine;
         let kms = kms().await;
         let k = kms.create_key(&admin(), CreateKeyRequest::default()).await.unwrap();
-        let dk = kms.generate_data_key(&admin(), &k.key_id, 32, None).await.unwrap();
+        let dk = kms.generate_data_key(&admin(), "kms:GenerateDataKey", &k.key_id, 32, None).await.unwrap();
         assert_eq!(dk.plaintext.len(), 32);
         let d = kms.decrypt(&admin(), &dk.encrypted.blob, None).await.unwrap();
         let text = base64::engine::general_purpose::STANDARD.encode(dk.plaintext.expose());

@@ -51,7 +51,7 @@ impl Kms {
         filters: &[KeyFilter],
         page: Page,
     ) -> Result<Paged<KeyRecord>, Error> {
-        let _ = caller;
+        self.authorize_arn(caller, "kms:ListKeys", &self.collection_arn("key")).await?;
         let all = self.store.list_keys().await?.into_iter().map(|k| self.effective(k));
         let by_tag = filters.iter().any(|f| matches!(f, KeyFilter::TagKey(_) | KeyFilter::TagValue(_)));
         let tags = if by_tag { self.store.list_all_key_tags().await? } else { Vec::new() };

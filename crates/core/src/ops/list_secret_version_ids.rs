@@ -27,8 +27,7 @@ impl Kms {
         include_deprecated: bool,
         page: Page,
     ) -> Result<(String, Paged<SecretVersionInfo>), Error> {
-        let _ = caller;
-        let secret = self.loaded_secret(secret_ref).await?;
+        let secret = self.authorized_secret(caller, "kms:ListSecretVersionIds", secret_ref).await?;
         let versions = secret
             .versions
             .iter()

@@ -56,7 +56,7 @@ impl Kms {
         filters: &[SecretFilter],
         page: Page,
     ) -> Result<Paged<ListedSecret>, Error> {
-        let _ = caller;
+        self.authorize_arn(caller, "kms:ListSecrets", &self.collection_arn("secret")).await?;
         let all_tags = self.store.list_all_secret_tags().await?;
         let matching = self
             .store

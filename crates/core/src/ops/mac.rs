@@ -33,11 +33,13 @@ impl Kms {
     /// Runs `f` with the primary version's HMAC key of a usable HMAC key.
     async fn with_mac_key<T>(
         &self,
+        caller: &Caller,
+        action: &str,
         key_ref: &str,
         algorithm: MacAlgorithm,
         f: impl FnOnce(&MacKey) -> Result<T, MacError>,
     ) -> Result<T, Error> {
-        let key = self.usable_key(key_ref).await?;
+        let key = self.usable_key(caller, action, key_ref, None).await?;
         let spec = key.record.spec;
         if !spec.is_hmac() {
             return Err(Error::UnsupportedOperation(format!(
@@ -71,8 +73,7 @@ impl Kms {
         algorithm: MacAlgorithm,
         message: &[u8],
     ) -> Result<Vec<u8>, Error> {
-        let _ = caller;
-        self.with_mac_key(key_ref, algorithm, |k| k.generate(algorithm, message)).await
+        self.with_mac_key(caller, "kms:GenerateMac", key_ref, algorithm, |k| k.generate(algorithm, message)).await
     }
 
     /// Whether `mac` is the HMAC of `message` under the key (module docs).
@@ -84,13 +85,13 @@ impl Kms {
         message: &[u8],
         mac: &[u8],
     ) -> Result<bool, Error> {
-        let _ = caller;
-        self.with_mac_key(key_ref, algorithm, |k| k.verify(algorithm, message, mac)).await
+        self.with_mac_key(caller, "kms:VerifyMac", key_ref, algorithm, |k| k.verify(algorithm, message, mac)).await
     }
 
     /// `n` bytes from the system CSPRNG, 1 ≤ n ≤ [`MAX_RANDOM_BYTES`] (else `InvalidParameter`
     /// naming `NumberOfBytes`).
-    pub fn random_bytes(&self, n: usize) -> Result<Vec<u8>, Error> {
+    pub async fn random_bytes(&self, caller: &Caller, n: usize) -> Result<Vec<u8>, Error> {
+        self.authorize_arn(caller, "kms:GenerateRandom", &self.collection_arn("*")).await?;
         if n == 0 || n > MAX_RANDOM_BYTES {
             return Err(Error::invalid("NumberOfBytes", format!("must be 1 to {MAX_RANDOM_BYTES}")));
         }
@@ -200,7 +201,9 @@ mod tests {
             .unwrap();
         let unsupported = |r: Result<(), Error>| matches!(r, Err(Error::HmacKeyUnsupported(_)));
         assert!(unsupported(kms.encrypt(&admin(), &mac.key_id, b"x", None).await.map(drop)));
-        assert!(unsupported(kms.generate_data_key(&admin(), &mac.key_id, 32, None).await.map(drop)));
+        assert!(unsupported(
+            kms.generate_data_key(&admin(), "kms:GenerateDataKey", &mac.key_id, 32, None).await.map(drop)
+        ));
         let v = mac.primary_version.clone().unwrap();
         assert!(unsupported(kms.get_public_key(&admin(), &mac.key_id, &v).await.map(drop)));
         let rsa_pss = keyward_crypto::asymmetric::AsymmetricAlgorithm::RsaPssSha256;
@@ -215,11 +218,14 @@ mod tests {
     async fn random_bytes_bounds() {
         let kms = kms().await;
         for n in [1usize, 64, MAX_RANDOM_BYTES] {
-            assert_eq!(kms.random_bytes(n).unwrap().len(), n);
+            assert_eq!(kms.random_bytes(&admin(), n).await.unwrap().len(), n);
         }
-        assert_ne!(kms.random_bytes(32).unwrap(), kms.random_bytes(32).unwrap());
+        assert_ne!(kms.random_bytes(&admin(), 32).await.unwrap(), kms.random_bytes(&admin(), 32).await.unwrap());
         for n in [0usize, MAX_RANDOM_BYTES + 1] {
-            assert!(matches!(kms.random_bytes(n), Err(Error::InvalidParameter { name: "NumberOfBytes", .. })));
+            assert!(matches!(
+                kms.random_bytes(&admin(), n).await,
+                Err(Error::InvalidParameter { name: "NumberOfBytes", .. })
+            ));
         }
     }
 }

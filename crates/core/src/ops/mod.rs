@@ -26,6 +26,7 @@ pub mod get_random_password;
 pub mod get_secret_value;
 pub mod import_key_material;
 pub mod import_wrapped_private_key;
+pub mod key_policy;
 pub mod key_versions;
 pub mod keyops;
 pub mod list_keys;

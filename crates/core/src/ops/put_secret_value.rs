@@ -55,7 +55,7 @@ impl Kms {
         data_type: SecretDataType,
         stages: Option<Vec<String>>,
     ) -> Result<PutSecretValueResult, Error> {
-        let _ = caller;
+        self.authorized_secret(caller, "kms:PutSecretValue", secret_ref).await?;
         validate_version_id("VersionId", version_id)?;
         validate_data(data.expose(), data_type)?;
         let stages = validate_stages(stages.unwrap_or_else(|| vec![ACS_CURRENT.to_string()]))?;
@@ -65,7 +65,7 @@ impl Kms {
             return Err(Error::SecretNotFound);
         }
         ensure_live(&secret)?;
-        let key = self.secret_key(&secret.encryption_key_id).await?;
+        let key = self.secret_key(caller, "kms:Encrypt", &secret.encryption_key_id).await?;
 
         let existing = self.store.list_secret_versions(&name).await?.into_iter().find(|v| v.version_id == version_id);
         if let Some(v) = existing {

@@ -50,15 +50,17 @@ impl Kms {
         let (plaintext, source_key_id, source_version_id) = match source {
             ReEncryptSource::Symmetric { context } => {
                 let ctx = canonical_context(context, "SourceEncryptionContext")?;
-                let d = self.open_blob(ciphertext, &ctx).await?;
+                let d = self.open_blob(caller, "kms:ReEncryptFrom", ciphertext, context, &ctx).await?;
                 (d.plaintext, d.key_id, d.version_id)
             }
             ReEncryptSource::Asymmetric { key_ref, version_id, algorithm } => {
-                let d = self.asymmetric_decrypt(caller, key_ref, version_id, algorithm, ciphertext).await?;
+                let d = self
+                    .asymmetric_decrypt_as(caller, "kms:ReEncryptFrom", key_ref, version_id, algorithm, ciphertext)
+                    .await?;
                 (d.value, d.key_id, d.version_id)
             }
         };
-        let dest = self.usable_key(destination_key_ref).await?;
+        let dest = self.usable_key(caller, "kms:ReEncryptTo", destination_key_ref, destination_context).await?;
         let encrypted = self.seal_primary(&dest, plaintext.expose(), &dest_ctx)?;
         Ok(ReEncrypted { encrypted, source_key_id, source_version_id })
     }

@@ -12,17 +12,17 @@ use crate::service::{Caller, Kms};
 impl Kms {
     /// RotateSecret: refused for Generic secrets.
     pub async fn rotate_secret(&self, caller: &Caller, secret_ref: &str, version_id: &str) -> Result<(), Error> {
-        let _ = caller;
         validate_version_id("VersionId", version_id)?;
-        match self.live_secret(secret_ref).await?.secret_type {
+        let secret = self.authorized_secret(caller, "kms:RotateSecret", secret_ref).await?;
+        match self.live_secret(&secret.record.secret_name).await?.secret_type {
             SecretType::Generic => Err(managed_only("RotateSecret")),
         }
     }
 
     /// UpdateSecretRotationPolicy: refused for Generic secrets.
     pub async fn update_secret_rotation_policy(&self, caller: &Caller, secret_ref: &str) -> Result<(), Error> {
-        let _ = caller;
-        match self.live_secret(secret_ref).await?.secret_type {
+        let secret = self.authorized_secret(caller, "kms:UpdateSecretRotationPolicy", secret_ref).await?;
+        match self.live_secret(&secret.record.secret_name).await?.secret_type {
             SecretType::Generic => Err(managed_only("Automatic rotation")),
         }
     }

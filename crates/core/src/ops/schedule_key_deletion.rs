@@ -32,7 +32,7 @@ impl Kms {
         pending_window_days: i64,
         allowed: std::ops::RangeInclusive<i64>,
     ) -> Result<KeyRecord, Error> {
-        let _ = caller;
+        self.authorized_key(caller, "kms:ScheduleKeyDeletion", key_ref, None).await?;
         if !allowed.contains(&pending_window_days) {
             return Err(Error::invalid(
                 "PendingWindowInDays",

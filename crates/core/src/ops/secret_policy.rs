@@ -1,10 +1,12 @@
 //! GetSecretPolicy and SetSecretPolicy (ALIBABA.md §5.5): the secret's `default` policy document,
-//! stored and returned (evaluating policies is a later issue). A secret without a policy of its
-//! own has the default one: allow everything within the account. The document's JSON shape is
-//! checked by the protocol layer.
+//! a resource policy checked with [`crate::policy::Policy::parse`] and evaluated by
+//! [`crate::authz`] together with the caller's own policies. A secret without a policy of its
+//! own answers Alibaba's default document (its account-wide principal grants the account's
+//! users nothing by itself).
 
 use crate::error::Error;
 use crate::ops::secrets::{MAX_POLICY, POLICY_NAME, default_policy, ensure_live};
+use crate::policy::{Policy, PolicyKind};
 use crate::service::{Caller, Kms};
 
 fn check_policy_name(policy_name: Option<&str>) -> Result<(), Error> {
@@ -22,9 +24,10 @@ impl Kms {
         secret_ref: &str,
         policy_name: Option<&str>,
     ) -> Result<String, Error> {
-        let _ = caller;
         check_policy_name(policy_name)?;
-        let secret = self.live_secret(secret_ref).await?;
+        let secret = self.authorized_secret(caller, "kms:GetSecretPolicy", secret_ref).await?;
+        ensure_live(&secret.record)?;
+        let secret = secret.record.clone();
         Ok(if secret.policy.is_empty() { default_policy(&self.config.account_id) } else { secret.policy })
     }
 
@@ -36,11 +39,12 @@ impl Kms {
         policy_name: Option<&str>,
         policy: &str,
     ) -> Result<(), Error> {
-        let _ = caller;
         check_policy_name(policy_name)?;
         if policy.is_empty() || policy.chars().count() > MAX_POLICY {
             return Err(Error::invalid("Policy", format!("must have 1-{MAX_POLICY} characters")));
         }
+        Policy::parse(policy, PolicyKind::Resource)?;
+        self.authorized_secret(caller, "kms:SetSecretPolicy", secret_ref).await?;
         let name = self.resolve_secret_name(secret_ref)?;
         self.update_secret_with(&name, |rec, _| {
             ensure_live(rec)?;

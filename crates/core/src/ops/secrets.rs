@@ -311,8 +311,21 @@ impl Kms {
 
     /// The secret's encryption key, checked usable: a key that is not Enabled makes the secret
     /// unusable ([`Error::SecretKeyState`] names the key and its state).
-    pub(crate) async fn secret_key(&self, key_id: &str) -> Result<Arc<LoadedKey>, Error> {
-        let key = self.loaded_key(key_id).await?;
+    ///
+    /// A secret under a key the caller chose (`EncryptionKeyId`) also needs `action`
+    /// (`kms:Decrypt` to read, `kms:Encrypt` to write) on that key; the service-managed default
+    /// key needs nothing more than the secret's own permission.
+    pub(crate) async fn secret_key(
+        &self,
+        caller: &Caller,
+        action: &str,
+        key_id: &str,
+    ) -> Result<Arc<LoadedKey>, Error> {
+        let key = if caller.is_root() || self.is_default_secret_key(key_id).await? {
+            self.loaded_key(key_id).await?
+        } else {
+            self.authorize_key_id(caller, action, key_id, None).await?
+        };
         self.check_usable(&key).map_err(|e| match e {
             Error::KeyState(state) => Error::SecretKeyState { key_id: key_id.to_string(), state },
             other => other,
@@ -404,6 +417,21 @@ impl Kms {
         Err(Error::Internal(format!("too many concurrent updates of secret {secret_name}")))
     }
 
+    /// Whether `key_id` is the service-managed default key for secrets (without creating it).
+    async fn is_default_secret_key(&self, key_id: &str) -> Result<bool, Error> {
+        if let Some(id) = self.caches.default_secret_key.get() {
+            return Ok(id == key_id);
+        }
+        match self.store.get_meta(DEFAULT_KEY_META).await? {
+            Some(stored) => {
+                let id = String::from_utf8(stored)
+                    .map_err(|_| Error::Internal("default secret key id is not UTF-8".into()))?;
+                Ok(self.caches.default_secret_key.get_or_init(|| id).as_str() == key_id)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// The id of the service-managed default key for secrets, created on first use. The id is
     /// kept in a metadata row written only if absent, so concurrent nodes agree on one key; a
     /// node that loses the race deletes the key it made.
@@ -415,7 +443,9 @@ impl Kms {
             Some(v) => v,
             None => {
                 let req = CreateKeyRequest { description: DEFAULT_KEY_DESCRIPTION.into(), ..Default::default() };
-                let key = self.create_key(caller, req).await?;
+                // The service creates it, whoever asked for the secret.
+                let service = Caller::new(crate::access_keys::ADMIN_PRINCIPAL, caller.access_key_id.clone());
+                let key = self.create_key(&service, req).await?;
                 // Protected, so that deleting it by mistake cannot strand every default secret.
                 self.update_key_with(&key.key_id, |k| {
                     k.deletion_protection =

@@ -524,9 +524,23 @@ async fn policies_default_and_set() {
         kms.get_secret_policy(&admin(), "app", Some("other")).await,
         Err(Error::InvalidParameter { name: "PolicyName", .. })
     ));
-    assert!(matches!(kms.set_secret_policy(&admin(), "nope", None, "{}").await, Err(Error::SecretNotFound)));
+    let empty = r#"{"Version":"1","Statement":[]}"#;
+    assert!(matches!(kms.set_secret_policy(&admin(), "nope", None, empty).await, Err(Error::SecretNotFound)));
+    // Documents are checked as RAM resource policies.
+    for bad in ["{}", r#"{"Version":"1","Statement":[{"Effect":"Deny"}]}"#] {
+        assert!(matches!(
+            kms.set_secret_policy(&admin(), "app", None, bad).await,
+            Err(Error::InvalidParameter { name: "Policy", .. })
+        ));
+        let mut req = CreateSecretRequest::new("bad-policy", "v1", data("x"));
+        req.policy = Some(bad.into());
+        assert!(matches!(kms.create_secret(&admin(), req).await, Err(Error::InvalidParameter { name: "Policy", .. })));
+    }
     let mut req = CreateSecretRequest::new("with-policy", "v1", data("x"));
-    req.policy = Some(r#"{"Version":"1","Statement":[{"Effect":"Deny"}]}"#.into());
+    req.policy = Some(
+        r#"{"Version":"1","Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:DeleteSecret","Resource":"*"}]}"#
+            .into(),
+    );
     kms.create_secret(&admin(), req).await.unwrap();
     assert!(kms.get_secret_policy(&admin(), "with-policy", None).await.unwrap().contains("Deny"));
 }

@@ -13,7 +13,7 @@ impl Kms {
         enabled: bool,
         description: String,
     ) -> Result<KeyRecord, Error> {
-        let _ = caller;
+        self.authorized_key(caller, "kms:SetDeletionProtection", key_ref, None).await?;
         if description.chars().count() > 1024 {
             return Err(Error::invalid("DeletionProtectionDescription", "at most 1024 characters"));
         }

@@ -13,7 +13,7 @@ impl Kms {
         key_ref: &str,
         description: String,
     ) -> Result<KeyRecord, Error> {
-        let _ = caller;
+        self.authorized_key(caller, "kms:UpdateKeyDescription", key_ref, None).await?;
         if description.chars().count() > MAX_DESCRIPTION {
             return Err(Error::invalid("Description", "at most 8192 characters"));
         }

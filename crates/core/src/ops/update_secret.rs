@@ -15,7 +15,7 @@ impl Kms {
         description: Option<String>,
         custom_data: bool,
     ) -> Result<String, Error> {
-        let _ = caller;
+        self.authorized_secret(caller, "kms:UpdateSecret", secret_ref).await?;
         if description.as_ref().is_some_and(|d| d.chars().count() > MAX_SECRET_DESCRIPTION) {
             return Err(Error::invalid("Description", format!("at most {MAX_SECRET_DESCRIPTION} characters")));
         }

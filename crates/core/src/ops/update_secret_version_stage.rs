@@ -18,7 +18,7 @@ impl Kms {
         remove_from: Option<&str>,
         move_to: Option<&str>,
     ) -> Result<String, Error> {
-        let _ = caller;
+        self.authorized_secret(caller, "kms:UpdateSecretVersionStage", secret_ref).await?;
         validate_version_id("VersionStage", stage)?;
         if let Some(r) = remove_from {
             validate_version_id("RemoveFromVersion", r)?;

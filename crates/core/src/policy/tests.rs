@@ -415,12 +415,23 @@ fn principal_or_resource_policy() {
     let user_deny = parse_identity(&doc(&deny(r#""kms:Decrypt""#, r#""*""#)));
     assert_eq!(authorize([&user_deny], Some(&grants_app_decrypt), &req("kms:Decrypt", Some(USER))), ExplicitDeny);
     // Account-wide and anonymous principals.
-    assert_eq!(authorize([], Some(&account_wide), &req("kms:Decrypt", Some(USER))), Allow);
+    // The account-wide principal is the account itself (root), as on Alibaba Cloud: it grants
+    // the account's users nothing by itself.
+    assert_eq!(authorize([], Some(&account_wide), &req("kms:Decrypt", Some(USER))), ImplicitDeny);
+    assert_eq!(authorize([], Some(&account_wide), &req("kms:Decrypt", Some("acs:ram::123:root"))), Allow);
+    assert_eq!(authorize([], Some(&account_wide), &req("kms:Decrypt", Some("acs:ram::999:root"))), ImplicitDeny);
     assert_eq!(authorize([], Some(&account_wide), &req("kms:Decrypt", Some("acs:ram::999:user/app"))), ImplicitDeny);
     assert_eq!(authorize([], Some(&anyone), &req("kms:Sign", None)), Allow);
-    // The secrets' default policy parses as a resource policy.
-    let default = crate::ops::secrets::default_policy("123");
-    assert_eq!(authorize([], Some(&parse_resource(&default)), &req("kms:GetSecretValue", Some(USER))), Allow);
+    // Other principal patterns stay globs.
+    let all_users = key_policy("Allow", r#"{"RAM":["acs:ram::123:user/*"]}"#, "kms:*");
+    assert_eq!(authorize([], Some(&all_users), &req("kms:Decrypt", Some(USER))), Allow);
+    assert_eq!(authorize([], Some(&all_users), &req("kms:Decrypt", Some("acs:ram::123:root"))), ImplicitDeny);
+    // The secrets' and keys' default policies parse as resource policies and grant users nothing.
+    for default in [crate::ops::secrets::default_policy("123"), crate::ops::key_policy::default_key_policy("123")] {
+        let p = parse_resource(&default);
+        assert_eq!(authorize([], Some(&p), &req("kms:GetSecretValue", Some(USER))), ImplicitDeny);
+        assert_eq!(authorize([], Some(&p), &req("kms:GetSecretValue", Some("acs:ram::123:root"))), Allow);
+    }
 }
 
 #[test]

@@ -68,6 +68,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         tags: tags(ctx, "Tags")?,
         enable_automatic_rotation: p.bool("EnableAutomaticRotation")?.unwrap_or(false),
         rotation_interval_secs,
+        policy: p.opt("Policy").map(str::to_string),
     };
     let key = ctx.kms.create_key(ctx.caller, req).await?;
     Ok(json!({ "KeyMetadata": key_metadata(ctx.kms, &key, false) }))

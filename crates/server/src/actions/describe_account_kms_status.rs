@@ -6,5 +6,5 @@ use crate::dispatch::Ctx;
 use crate::error::ApiError;
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
-    Ok(json!({ "AccountStatus": ctx.kms.describe_account_kms_status(ctx.caller) }))
+    Ok(json!({ "AccountStatus": ctx.kms.describe_account_kms_status(ctx.caller).await? }))
 }

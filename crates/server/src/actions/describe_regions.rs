@@ -7,6 +7,6 @@ use crate::error::ApiError;
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let regions: Vec<Value> =
-        ctx.kms.describe_regions(ctx.caller).into_iter().map(|r| json!({ "RegionId": r })).collect();
+        ctx.kms.describe_regions(ctx.caller).await?.into_iter().map(|r| json!({ "RegionId": r })).collect();
     Ok(json!({ "Regions": { "Region": regions } }))
 }

@@ -13,7 +13,8 @@ pub(crate) async fn generate(ctx: &Ctx<'_>, with_plaintext: bool) -> Result<Valu
     let p = ctx.params;
     let key_id = p.required("KeyId")?;
     let len = data_key_len(p.opt("KeySpec"), p.int("NumberOfBytes")?)?;
-    let dk = ctx.kms.generate_data_key(ctx.caller, key_id, len, p.opt("EncryptionContext")).await?;
+    let action = if with_plaintext { "kms:GenerateDataKey" } else { "kms:GenerateDataKeyWithoutPlaintext" };
+    let dk = ctx.kms.generate_data_key(ctx.caller, action, key_id, len, p.opt("EncryptionContext")).await?;
     let mut out = json!({
         "CiphertextBlob": B64.encode(&dk.encrypted.blob),
         "KeyId": dk.encrypted.key_id,

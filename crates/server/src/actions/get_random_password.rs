@@ -19,7 +19,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         exclude_punctuation: flag(p, "ExcludePunctuation")?,
         require_each_included_type: p.bool("RequireEachIncludedType")?.unwrap_or(true),
     };
-    let password = ctx.kms.get_random_password(ctx.caller, &req)?;
+    let password = ctx.kms.get_random_password(ctx.caller, &req).await?;
     let text = std::str::from_utf8(password.expose()).map_err(|_| ApiError::internal("password is not ASCII"))?;
     Ok(json!({ "RandomPassword": text }))
 }

@@ -13,20 +13,28 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let kind = resource_type(p)?;
     let ids = repeat(p, "ResourceId");
     let filter = repeat_tags(p);
-    let mut ids_resolved = Vec::new();
-    for id in &ids {
-        ids_resolved.push(match kind {
-            Kind::Key => ctx.kms.describe_key(ctx.caller, id).await?.key_id,
-            Kind::Secret => ctx.kms.existing_secret_name(ctx.caller, id).await?,
-        });
-    }
-    let all = match kind {
-        Kind::Key => ctx.kms.all_key_tags(ctx.caller).await?,
-        Kind::Secret => ctx.kms.all_secret_tags(ctx.caller).await?,
+    // Named resources are authorized one by one; a listing of every resource, on the collection.
+    let all = if ids.is_empty() {
+        match kind {
+            Kind::Key => ctx.kms.all_key_tags(ctx.caller).await?,
+            Kind::Secret => ctx.kms.all_secret_tags(ctx.caller).await?,
+        }
+    } else {
+        let mut named: Vec<(String, Vec<Tag>)> = Vec::new();
+        for id in &ids {
+            let (name, tags) = match kind {
+                Kind::Key => ctx.kms.key_tags_as(ctx.caller, "kms:ListTagResources", id).await?,
+                Kind::Secret => ctx.kms.secret_tags(ctx.caller, id).await?,
+            };
+            if !named.iter().any(|(n, _)| *n == name) {
+                named.push((name, tags));
+            }
+        }
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        named.into_iter().flat_map(|(n, tags)| tags.into_iter().map(move |t| (n.clone(), t))).collect()
     };
     let rows: Vec<(String, Tag)> = all
         .into_iter()
-        .filter(|(k, _)| ids_resolved.is_empty() || ids_resolved.contains(k))
         .filter(|(_, t)| {
             filter.is_empty() || filter.iter().any(|f| f.key == t.key && (f.value.is_empty() || f.value == t.value))
         })

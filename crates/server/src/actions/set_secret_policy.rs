@@ -1,5 +1,6 @@
 //! SetSecretPolicy: replaces the `default` policy document (a JSON object with `Version` and
-//! `Statement`, at most 32768 characters). Policies are stored, not yet evaluated.
+//! `Statement`, at most 32768 characters, a valid RAM resource policy), evaluated from the next
+//! request on.
 
 use keyward_protocol::params::ParamError;
 use serde_json::{Value, json};

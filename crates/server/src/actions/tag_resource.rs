@@ -15,8 +15,8 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         return Err(ParamError::Missing("Tags".into()).into());
     }
     match target {
-        Resource::Key(key) => ctx.kms.tag_key(ctx.caller, key, &tags).await?,
-        Resource::Secret(name) => ctx.kms.tag_secret(ctx.caller, name, &tags).await?,
+        Resource::Key(key) => ctx.kms.tag_key(ctx.caller, "kms:TagResource", key, &tags).await?,
+        Resource::Secret(name) => ctx.kms.tag_secret(ctx.caller, "kms:TagResource", name, &tags).await?,
     }
     Ok(json!({}))
 }

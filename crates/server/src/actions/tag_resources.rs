@@ -21,8 +21,8 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     }
     for id in &ids {
         match kind {
-            Kind::Key => ctx.kms.tag_key(ctx.caller, id, &tags).await?,
-            Kind::Secret => ctx.kms.tag_secret(ctx.caller, id, &tags).await?,
+            Kind::Key => ctx.kms.tag_key(ctx.caller, "kms:TagResources", id, &tags).await?,
+            Kind::Secret => ctx.kms.tag_secret(ctx.caller, "kms:TagResources", id, &tags).await?,
         }
     }
     Ok(json!({}))

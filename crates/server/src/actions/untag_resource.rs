@@ -16,8 +16,8 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
         Err(_) => raw.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
     };
     match target {
-        Resource::Key(key) => ctx.kms.untag_key(ctx.caller, key, Some(&keys)).await?,
-        Resource::Secret(name) => ctx.kms.untag_secret(ctx.caller, name, Some(&keys)).await?,
+        Resource::Key(key) => ctx.kms.untag_key(ctx.caller, "kms:UntagResource", key, Some(&keys)).await?,
+        Resource::Secret(name) => ctx.kms.untag_secret(ctx.caller, "kms:UntagResource", name, Some(&keys)).await?,
     }
     Ok(json!({}))
 }

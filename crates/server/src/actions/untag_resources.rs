@@ -22,8 +22,8 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     for id in &ids {
         let keys = if all { None } else { Some(keys.as_slice()) };
         match kind {
-            Kind::Key => ctx.kms.untag_key(ctx.caller, id, keys).await?,
-            Kind::Secret => ctx.kms.untag_secret(ctx.caller, id, keys).await?,
+            Kind::Key => ctx.kms.untag_key(ctx.caller, "kms:UntagResources", id, keys).await?,
+            Kind::Secret => ctx.kms.untag_secret(ctx.caller, "kms:UntagResources", id, keys).await?,
         }
     }
     Ok(json!({}))

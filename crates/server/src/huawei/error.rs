@@ -209,7 +209,11 @@ mod tests {
             (Error::SecretNotFound, 400, "KMS.0308"),
             (Error::InvalidRequest("x".into()), 400, "KMS.0214"),
             (
-                Error::Forbidden { action: "kms:Encrypt".into(), resource: "acs:kms:r:1:key/k".into(), principal: "p".into() },
+                Error::Forbidden {
+                    action: "kms:Encrypt".into(),
+                    resource: "acs:kms:r:1:key/k".into(),
+                    principal: "p".into(),
+                },
                 403,
                 "KMS.0306",
             ),

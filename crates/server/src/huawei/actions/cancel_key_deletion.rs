@@ -13,7 +13,7 @@ use crate::huawei::{Ctx, Reply, model};
 
 /// Handles `POST …/kms/cancel-key-deletion`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:CancelKeyDeletion").await?;
     if key.state != KeyState::PendingDeletion {
         return Err(HwError::new(codes::KMS_1501));
     }

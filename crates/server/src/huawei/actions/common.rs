@@ -5,14 +5,11 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use keyward_core::model::{AliasRecord, KeyRecord, KeyUsage};
-use keyward_core::ops::Page;
 use keyward_protocol::huawei::codes;
 use serde_json::Value;
 
 use crate::huawei::Ctx;
 use crate::huawei::error::HwError;
-
-const ALL: Page = Page { number: 1, size: u32::MAX };
 
 /// The alias a key shows as `key_alias`: its most recently created alias, without `alias/`.
 fn pick(aliases: impl Iterator<Item = AliasRecord>) -> HashMap<String, String> {
@@ -32,20 +29,21 @@ fn pick(aliases: impl Iterator<Item = AliasRecord>) -> HashMap<String, String> {
 
 /// `key_alias` of one key (`None` when it has no alias).
 pub async fn key_alias(ctx: &Ctx<'_>, key_id: &str) -> Result<Option<String>, HwError> {
-    let aliases = ctx.kms.list_aliases(ctx.caller, Some(key_id), ALL).await?;
-    Ok(pick(aliases.items.into_iter()).remove(key_id))
+    let aliases = ctx.kms.aliases_unchecked(Some(key_id)).await?;
+    Ok(pick(aliases.into_iter()).remove(key_id))
 }
 
 /// `key_alias` of every key that has one.
 pub async fn all_key_aliases(ctx: &Ctx<'_>) -> Result<HashMap<String, String>, HwError> {
-    let aliases = ctx.kms.list_aliases(ctx.caller, None, ALL).await?;
-    Ok(pick(aliases.items.into_iter()))
+    let aliases = ctx.kms.aliases_unchecked(None).await?;
+    Ok(pick(aliases.into_iter()))
 }
 
-/// The key named by the body's `key_id` (checked format; unknown → `KMS.0207`).
-pub async fn body_key(ctx: &Ctx<'_>) -> Result<KeyRecord, HwError> {
+/// The key named by the body's `key_id` (checked format; unknown → `KMS.0207`), after
+/// authorizing `action` (the equivalent Alibaba action, `kms:Encrypt` …) on it.
+pub async fn body_key(ctx: &Ctx<'_>, action: &str) -> Result<KeyRecord, HwError> {
     let id = ctx.body.key_id()?;
-    Ok(ctx.kms.describe_key(ctx.caller, &id).await?)
+    Ok(ctx.kms.authorized_record(ctx.caller, action, &id).await?)
 }
 
 /// Standard base64 decoding of a field (`bad` on failure).

@@ -42,25 +42,27 @@ pub fn check_symmetric(key: &KeyRecord) -> Result<(), HwError> {
 }
 
 /// Seals a raw data key under the key with the request's context: HEX of the blob.
-pub async fn seal(ctx: &Ctx<'_>, key: &KeyRecord, dek: &[u8]) -> Result<String, HwError> {
+/// `action` is what the caller asked for (`kms:GenerateDataKey`, `kms:Encrypt`, ...).
+pub async fn seal(ctx: &Ctx<'_>, action: &str, key: &KeyRecord, dek: &[u8]) -> Result<String, HwError> {
     let context = common::context_json(ctx)?;
-    let e = ctx.kms.encrypt(ctx.caller, &key.key_id, dek, context.as_deref()).await?;
+    let e = ctx.kms.encrypt_as(ctx.caller, action, &key.key_id, dek, context.as_deref()).await?;
     Ok(hex::encode_upper(e.blob))
 }
 
 /// A fresh data key sealed under the body's key: (key, data key, HEX cipher).
-pub async fn generate(ctx: &Ctx<'_>) -> Result<(KeyRecord, SecretBytes, String), HwError> {
+/// `action`: `kms:GenerateDataKey` or `kms:GenerateDataKeyWithoutPlaintext`.
+pub async fn generate(ctx: &Ctx<'_>, action: &str) -> Result<(KeyRecord, SecretBytes, String), HwError> {
     let len = datakey_len(ctx)?;
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, action).await?;
     check_symmetric(&key)?;
     let dek = SecretBytes::new(random::bytes(len).map_err(|e| HwError::internal(e.to_string()))?);
-    let cipher = seal(ctx, &key, dek.expose()).await?;
+    let cipher = seal(ctx, action, &key, dek.expose()).await?;
     Ok((key, dek, cipher))
 }
 
 /// Handles `POST …/kms/create-datakey`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let (key, dek, cipher) = generate(ctx).await?;
+    let (key, dek, cipher) = generate(ctx, "kms:GenerateDataKey").await?;
     let plain = zeroize::Zeroizing::new(hex::encode_upper(dek.expose()));
     Ok(Reply::Json(json!({"key_id": key.key_id, "plain_text": plain.as_str(), "cipher_text": cipher})))
 }

@@ -8,6 +8,6 @@ use crate::huawei::{Ctx, Reply};
 
 /// Handles `POST …/kms/create-datakey-without-plaintext`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let (key, _dek, cipher) = create_datakey::generate(ctx).await?;
+    let (key, _dek, cipher) = create_datakey::generate(ctx, "kms:GenerateDataKeyWithoutPlaintext").await?;
     Ok(Reply::Json(json!({"key_id": key.key_id, "cipher_text": cipher})))
 }

@@ -15,7 +15,7 @@ use crate::huawei::{Ctx, Reply};
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
     let cipher = common::hex_field(&ctx.body.req_str("cipher_text")?, HwError::new(codes::KMS_2201))?;
     let len = ctx.body.opt_int("datakey_cipher_length", codes::KMS_2202)?;
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:Decrypt").await?;
     create_datakey::check_symmetric(&key)?;
     let context = common::context_json(ctx)?;
     let d = ctx.kms.decrypt(ctx.caller, &cipher, context.as_deref()).await?;

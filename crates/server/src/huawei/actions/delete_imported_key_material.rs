@@ -15,7 +15,7 @@ use crate::huawei::{Ctx, Reply};
 
 /// Handles `POST …/kms/delete-imported-key-material`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:DeleteKeyMaterial").await?;
     if key.origin != Origin::External {
         return Err(HwError::new(codes::KMS_0309));
     }

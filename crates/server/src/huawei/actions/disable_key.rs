@@ -11,7 +11,7 @@ use crate::huawei::{Ctx, Reply, model};
 
 /// Handles `POST …/kms/disable-key`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:DisableKey").await?;
     match key.state {
         KeyState::Enabled => {}
         KeyState::PendingDeletion => return Err(HwError::new(codes::KMS_0210)),

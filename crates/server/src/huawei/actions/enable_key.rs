@@ -11,7 +11,7 @@ use crate::huawei::{Ctx, Reply, model};
 
 /// Handles `POST …/kms/enable-key`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:EnableKey").await?;
     match key.state {
         KeyState::Disabled => {}
         KeyState::PendingDeletion => return Err(HwError::new(codes::KMS_0210)),

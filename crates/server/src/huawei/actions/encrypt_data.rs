@@ -68,7 +68,7 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
         return Err(HwError::invalid("plain_text", "1 to 4096 bytes"));
     }
     let algorithm = ctx.body.opt_str("encryption_algorithm")?.filter(|a| !a.is_empty());
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:Encrypt").await?;
     let cipher = match check_encryption_key(&key, algorithm.as_deref().unwrap_or(SYMMETRIC_DEFAULT))? {
         None => {
             let context = common::context_json(ctx)?;

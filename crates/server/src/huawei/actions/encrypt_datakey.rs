@@ -39,8 +39,8 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
     if constant_time::verify_slices_are_equal(actual.as_ref(), dgst).is_err() {
         return Err(HwError::new(codes::KMS_2103));
     }
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:Encrypt").await?;
     create_datakey::check_symmetric(&key)?;
-    let cipher = create_datakey::seal(ctx, &key, dek).await?;
+    let cipher = create_datakey::seal(ctx, "kms:Encrypt", &key, dek).await?;
     Ok(Reply::Json(json!({"key_id": key.key_id, "cipher_text": cipher, "datakey_length": dek_len.to_string()})))
 }

@@ -21,6 +21,6 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
         return Err(HwError::with_message(codes::KMS_1802, format!("{} (got {bits})", codes::KMS_1802.message)));
     }
     let bytes = usize::try_from(bits / 8).map_err(|_| HwError::internal("random length out of range"))?;
-    let data = ctx.kms.random_bytes(bytes)?;
+    let data = ctx.kms.random_bytes(ctx.caller, bytes).await?;
     Ok(Reply::Json(json!({ "random_data": hex::encode_upper(data) })))
 }

@@ -27,8 +27,9 @@ pub(crate) struct MacRequest {
 
 impl MacRequest {
     /// Reads `key_id`, `mac_algorithm` and `message` (`KMS.0204` missing, `KMS.0308` malformed).
-    pub(crate) async fn parse(ctx: &Ctx<'_>) -> Result<Self, HwError> {
-        let key = common::body_key(ctx).await?;
+    /// `action` (`kms:GenerateMac` / `kms:VerifyMac`) is authorized on the key.
+    pub(crate) async fn parse(ctx: &Ctx<'_>, action: &str) -> Result<Self, HwError> {
+        let key = common::body_key(ctx, action).await?;
         let name = ctx.body.req_str("mac_algorithm")?;
         let algorithm = MacAlgorithm::parse(&name)
             .ok_or_else(|| HwError::invalid("mac_algorithm", "use HMAC_SHA_256, HMAC_SHA_384 or HMAC_SHA_512"))?;
@@ -43,7 +44,7 @@ impl MacRequest {
 
 /// Handles `POST …/kms/generate-mac`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let req = MacRequest::parse(ctx).await?;
+    let req = MacRequest::parse(ctx, "kms:GenerateMac").await?;
     let mac = ctx.kms.generate_mac(ctx.caller, &req.key_id, req.algorithm, &req.message).await?;
     Ok(Reply::Json(json!({
         "key_id": req.key_id,

@@ -37,7 +37,7 @@ const FRAME_LEN: usize = 150;
 
 /// Handles `POST …/kms/get-parameters-for-import`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:GetParametersForImport").await?;
     let name = ctx.body.req_str("wrapping_algorithm")?;
     let (wspec, alg) = wrapping(&name)?;
     if key.origin != Origin::External {

@@ -10,7 +10,7 @@ use crate::huawei::{Ctx, Reply};
 
 /// Handles `POST …/kms/get-publickey`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:GetPublicKey").await?;
     if key.spec.is_hmac() {
         return Err(HwError::new(codes::KMS_0341));
     }

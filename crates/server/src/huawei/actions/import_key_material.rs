@@ -33,7 +33,7 @@ const MAX_FIELD: usize = 16 * 1024;
 
 /// Handles `POST …/kms/import-key-material`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:ImportKeyMaterial").await?;
     let token = unwrap_token(&ctx.body.req_str("import_token")?)?;
     let material = decode(&ctx.body.req_str("encrypted_key_material")?, "encrypted_key_material")?;
     let private_key = match ctx.body.opt_str("encrypted_privatekey")?.filter(|s| !s.is_empty()) {

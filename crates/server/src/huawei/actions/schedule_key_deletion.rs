@@ -17,7 +17,7 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
     if !HUAWEI_PENDING_DAYS.contains(&days) {
         return Err(HwError::new(codes::KMS_1401));
     }
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:ScheduleKeyDeletion").await?;
     if key.state == KeyState::PendingDeletion {
         return Err(HwError::new(codes::KMS_1402));
     }

@@ -48,7 +48,7 @@ pub struct Prepared {
 }
 
 /// Parses and checks the common fields of sign and verify.
-pub async fn prepare(ctx: &Ctx<'_>) -> Result<Prepared, HwError> {
+pub async fn prepare(ctx: &Ctx<'_>, action: &str) -> Result<Prepared, HwError> {
     let b = ctx.body;
     let bad_message = || HwError::invalid("message", "base64 of fewer than 4096 bytes");
     let message = common::base64_field(&b.req_str("message")?, bad_message())?;
@@ -66,7 +66,7 @@ pub async fn prepare(ctx: &Ctx<'_>) -> Result<Prepared, HwError> {
         Some("RAW") => true,
         Some(_) => return Err(HwError::invalid("message_type", "DIGEST or RAW")),
     };
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, action).await?;
     common::check_signing_key(&key)?;
     if !algorithm.fits(key.spec, key.usage) {
         return Err(HwError::new(codes::KMS_0332));
@@ -104,7 +104,7 @@ pub fn map_error(e: Error) -> HwError {
 
 /// Handles `POST …/kms/sign`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let p = prepare(ctx).await?;
+    let p = prepare(ctx, "kms:AsymmetricSign").await?;
     let out = ctx
         .kms
         .asymmetric_sign(ctx.caller, &p.key.key_id, &p.version, p.algorithm, &p.digest)

@@ -68,7 +68,7 @@ fn quota(e: Error) -> HwError {
 /// `POST …/kms/{key_id}/tags` with `{"tag":{"key","value"}}`.
 pub async fn create_tag(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
     let tag = parse_tag(ctx.body.raw("tag").ok_or_else(|| HwError::missing("tag"))?)?;
-    ctx.kms.tag_key(ctx.caller, key_id(ctx)?, &[tag]).await.map_err(quota)?;
+    ctx.kms.tag_key(ctx.caller, "kms:TagResource", key_id(ctx)?, &[tag]).await.map_err(quota)?;
     Ok(Reply::NoContent)
 }
 
@@ -87,11 +87,11 @@ pub async fn batch(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
             if tags.len() > 20 {
                 return Err(HwError::with_message(codes::KMS_0409, "Too many tags: a key holds at most 20."));
             }
-            ctx.kms.tag_key(ctx.caller, id, &tags).await.map_err(quota)?;
+            ctx.kms.tag_key(ctx.caller, "kms:TagResources", id, &tags).await.map_err(quota)?;
         }
         "delete" => {
             let keys = list.iter().map(|t| parse_tag(t).map(|t| t.key)).collect::<Result<Vec<_>, _>>()?;
-            ctx.kms.untag_key(ctx.caller, id, Some(&keys)).await?;
+            ctx.kms.untag_key(ctx.caller, "kms:UntagResources", id, Some(&keys)).await?;
         }
         other => {
             let other: String = other.chars().take(32).collect();
@@ -104,7 +104,7 @@ pub async fn batch(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
 /// `DELETE …/kms/{key_id}/tags/{key}`.
 pub async fn delete_tag(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
     let tag = ctx.path_tag_key.unwrap_or_default().to_string();
-    ctx.kms.untag_key(ctx.caller, key_id(ctx)?, Some(&[tag])).await?;
+    ctx.kms.untag_key(ctx.caller, "kms:UntagResource", key_id(ctx)?, Some(&[tag])).await?;
     Ok(Reply::NoContent)
 }
 

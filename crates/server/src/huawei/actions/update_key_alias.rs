@@ -17,7 +17,7 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
     if !model::valid_alias(&alias) {
         return Err(HwError::new(codes::KMS_1101));
     }
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:CreateAlias").await?;
     if key.state == KeyState::PendingDeletion {
         return Err(HwError::new(codes::KMS_0210));
     }

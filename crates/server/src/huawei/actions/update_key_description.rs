@@ -15,7 +15,7 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
     if description.chars().count() > create_key::MAX_DESCRIPTION {
         return Err(HwError::with_message(codes::KMS_1103, "Invalid key_description: at most 255 characters."));
     }
-    let key = common::body_key(ctx).await?;
+    let key = common::body_key(ctx, "kms:UpdateKeyDescription").await?;
     if key.state == KeyState::PendingDeletion {
         return Err(HwError::new(codes::KMS_0210));
     }

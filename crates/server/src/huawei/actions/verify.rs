@@ -14,7 +14,7 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
         &ctx.body.req_str("signature")?,
         HwError::with_message(codes::KMS_0308, "Invalid parameter signature: it must be base64."),
     )?;
-    let p = sign::prepare(ctx).await?;
+    let p = sign::prepare(ctx, "kms:AsymmetricVerify").await?;
     let out = ctx
         .kms
         .asymmetric_verify(ctx.caller, &p.key.key_id, &p.version, p.algorithm, &p.digest, &signature)

@@ -12,7 +12,7 @@ use crate::huawei::{Ctx, Reply};
 
 /// Handles `POST …/kms/verify-mac`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<Reply, HwError> {
-    let req = MacRequest::parse(ctx).await?;
+    let req = MacRequest::parse(ctx, "kms:VerifyMac").await?;
     let text = ctx.body.req_str("mac")?;
     let mac = common::base64_field(&text, HwError::invalid("mac", "must be standard base64"))?;
     let valid = ctx.kms.verify_mac(ctx.caller, &req.key_id, req.algorithm, &req.message, &mac).await?;
