@@ -58,9 +58,12 @@ pub enum Target<'a> {
     Arn(&'a str),
 }
 
+/// A principal's parsed policies and when they were read.
+type CachedPolicies = (Instant, Arc<Vec<Policy>>);
+
 /// Cached attached policies of principals.
 pub(crate) struct PrincipalPolicyCache {
-    map: Mutex<HashMap<String, (Instant, Arc<Vec<Policy>>)>>,
+    map: Mutex<HashMap<String, CachedPolicies>>,
 }
 
 impl PrincipalPolicyCache {
