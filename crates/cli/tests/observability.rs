@@ -1,7 +1,8 @@
 //! A real `keyward server --dev --admin-addr … --log-format json`: the admin listener is
-//! announced and serves `/metrics` (counting a request made with `keyward key`), `/healthz` and
-//! `/readyz`; the API listener answers the health routes but not `/metrics`; every log line on
-//! stderr is a JSON object, and the request produced one `keyward::request` line with its fields.
+//! announced and serves `/metrics` (counting a request made with `keyward key` and the
+//! background jobs' runs), `/healthz` and `/readyz`; the API listener answers the health routes
+//! but not `/metrics`; every log line on stderr is a JSON object, and the request produced one
+//! `keyward::request` line with its fields.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -96,6 +97,19 @@ fn admin_listener_metrics_and_json_request_log() {
         "{metrics}"
     );
     assert!(metrics.contains("# TYPE keyward_request_duration_seconds histogram"), "{metrics}");
+    // The background jobs ran once at start (the first tick is immediate), all four counted.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, metrics) = http_get(&admin, "/metrics");
+        let runs: Vec<&str> = metrics.lines().filter(|l| l.starts_with("keyward_job_runs_total{")).collect();
+        let failures = metrics.lines().filter(|l| l.starts_with("keyward_job_failures_total{"));
+        if runs.len() == 4 && runs.iter().all(|l| !l.ends_with(" 0")) {
+            assert!(failures.into_iter().all(|l| l.ends_with(" 0")), "{metrics}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{metrics}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(http_get(&admin, "/healthz"), (200, "ok\n".into()));
     assert_eq!(http_get(&admin, "/readyz"), (200, "ready\n".into()));
     assert_eq!(http_get(&http, "/healthz"), (200, "ok\n".into()));
