@@ -22,8 +22,9 @@
 //! `create_key`, set and replaced by `put_key_policy`, `Conflict` for a missing key, deleted with
 //! the key), principals and identity policies (round trips, `AlreadyExists`, byte-ordered lists,
 //! document updates, idempotent attachments, `Conflict` when attaching to a missing principal or
-//! policy, deleting an attached policy or a principal that still has AccessKeys, attachments
-//! deleted with their principal). Every refused write is checked to have written nothing.
+//! policy, deleting an attached policy (also racing an attachment) or a principal that still has
+//! AccessKeys, attachments deleted with their principal). Every refused write is checked to have
+//! written nothing.
 //!
 //! Checks panic on failure, like assertions in a test. Every id a run creates carries a fresh
 //! random prefix and list results are filtered by it, so the suite can run again and again
@@ -130,6 +131,7 @@ pub async fn run_all(store: &dyn Store) {
     check!(attach_policy_to_missing_principal_or_policy_conflicts);
     check!(delete_policy_refused_while_attached);
     check!(delete_principal_refused_with_access_keys_and_cascades);
+    check!(delete_policy_and_attach_never_both_succeed_under_concurrency);
     eprintln!("conformance[{backend}]: all checks passed");
 }
 
@@ -2840,4 +2842,35 @@ async fn delete_principal_refused_with_access_keys_and_cascades(store: &dyn Stor
     // Deleting the last principal of a policy makes the policy deletable.
     assert!(store.delete_principal(&grace.name).await.expect("delete_principal"));
     assert!(store.delete_policy(&pol.name).await.expect("delete_policy"));
+}
+
+async fn delete_policy_and_attach_never_both_succeed_under_concurrency(store: &dyn Store, ids: &Ids) {
+    let holder = principal(ids, "race-holder", 1);
+    store.create_principal(&holder).await.expect("create_principal");
+    for round in 0..12 {
+        let pol = identity_policy(ids, &format!("race-pol-{round}"), 1);
+        store.create_policy(&pol).await.expect("create_policy");
+        // Alternate which one is started first.
+        let (attached, deleted) = if round % 2 == 0 {
+            tokio::join!(store.attach_policy(&holder.name, &pol.name), store.delete_policy(&pol.name))
+        } else {
+            let (d, a) = tokio::join!(store.delete_policy(&pol.name), store.attach_policy(&holder.name, &pol.name));
+            (a, d)
+        };
+        match (&attached, &deleted) {
+            // Attached first: the delete is refused and the policy stays attached.
+            (Ok(true), Err(StoreError::Conflict)) => {
+                assert_eq!(store.get_policy(&pol.name).await.expect("get"), Some(pol.clone()));
+                assert_eq!(store.list_policy_principals(&pol.name).await.expect("list"), vec![holder.name.clone()]);
+                assert!(store.detach_policy(&holder.name, &pol.name).await.expect("detach"));
+            }
+            // Deleted first: the attachment is refused and leaves nothing behind.
+            (Err(StoreError::Conflict), Ok(true)) => {
+                assert_eq!(store.get_policy(&pol.name).await.expect("get"), None);
+                assert!(store.list_policy_principals(&pol.name).await.expect("list").is_empty(), "no dangling row");
+            }
+            other => panic!("round {round}: attach and delete_policy gave {other:?}"),
+        }
+    }
+    assert!(store.list_attached_policies(&holder.name).await.expect("list").is_empty());
 }
