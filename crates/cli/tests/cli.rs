@@ -207,13 +207,25 @@ fn admin_commands_and_restart_keep_data() {
     assert_eq!(k["KeyMetadata"]["KeyState"], "PendingImport");
     assert_eq!(k["KeyMetadata"]["DKMSInstanceId"], iid.as_str());
 
-    // A second AccessKey works at once; once disabled (before first use) it is refused.
+    // A second AccessKey, of a principal allowed only to list keys, works at once and only for
+    // that; once disabled (before first use) a key is refused.
+    let (ok, _, err) = keyward(
+        &["admin", "--data-dir", data_s, "access-key", "create", "--principal", "app", "--output", "json"],
+        &[],
+    );
+    assert!(!ok && err.contains("principal app not found"), "{err}");
+    keyward(&["admin", "--data-dir", data_s, "principal", "create", "app"], &[]);
+    let doc = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:ListKeys","Resource":"*"}]}"#;
+    keyward(&["admin", "--data-dir", data_s, "policy", "create", "list-keys", "--document", doc], &[]);
+    keyward(&["admin", "--data-dir", data_s, "policy", "attach", "list-keys", "--principal", "app"], &[]);
     let ak =
         json(&["admin", "--data-dir", data_s, "access-key", "create", "--principal", "app", "--output", "json"], &[]);
     let (id2, sk2) =
         (ak["AccessKeyId"].as_str().unwrap().to_string(), ak["AccessKeySecret"].as_str().unwrap().to_string());
     let env2 = [("ALIBABA_CLOUD_ACCESS_KEY_ID", id2.as_str()), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", sk2.as_str())];
     json(&[&["key", "list"][..], &http].concat(), &env2);
+    let (ok, _, err) = keyward(&[&["key", "create"][..], &http].concat(), &env2);
+    assert!(!ok && err.contains("Forbidden.NoPermission") && err.contains("kms:CreateKey"), "{err}");
     let ak3 = json(&["admin", "--data-dir", data_s, "access-key", "create", "--output", "json"], &[]);
     let id3 = ak3["AccessKeyId"].as_str().unwrap().to_string();
     keyward(&["admin", "--data-dir", data_s, "access-key", "disable", &id3], &[]);

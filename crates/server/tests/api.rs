@@ -366,6 +366,7 @@ async fn authentication_failures() {
         assert_eq!((s.as_u16(), v["Code"].as_str()), (400, Some("IllegalTimestamp")));
     }
     // Unknown and disabled AccessKeys.
+    h.kms.create_principal("app", "").await.unwrap();
     let (id, secret) = h.kms.create_access_key("app", None).await.unwrap();
     h.kms.set_access_key_enabled(&id, false).await.unwrap();
     let mut req = acs3_request("DescribeRegions", &[], SECRET, &now(), &nonce());
@@ -470,6 +471,7 @@ async fn database_files_hold_no_plaintext_key_material() {
             secrets.push(window.to_vec());
         }
     }
+    h.kms.create_principal("app", "").await.unwrap();
     let (_id, ak_secret) = h.kms.create_access_key("app", None).await.unwrap();
     secrets.push(ak_secret.expose().to_vec());
     // Secret values (Secrets Manager): text, a later version, binary; each must be readable and

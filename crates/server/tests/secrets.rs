@@ -510,7 +510,7 @@ async fn error_codes_of_every_action() {
     let pol = ok(&h, "GetSecretPolicy", &[("SecretName", "app")]).await;
     let doc: Value = serde_json::from_str(pol["Policy"].as_str().unwrap()).unwrap();
     assert_eq!(doc["Statement"][0]["Principal"]["RAM"][0], "acs:ram::1000000000000000:*");
-    let mine = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["kms:GetSecretValue"],"Resource":["*"]}]}"#;
+    let mine = r#"{"Version":"1","Statement":[{"Effect":"Allow","Principal":{"RAM":["acs:ram::1000000000000000:user/app"]},"Action":["kms:GetSecretValue"],"Resource":["*"]}]}"#;
     let set = ok(&h, "SetSecretPolicy", &[("SecretName", "app"), ("Policy", mine), ("PolicyName", "default")]).await;
     assert_eq!(set.as_object().unwrap().len(), 1, "only RequestId: {set}");
     assert_eq!(ok(&h, "GetSecretPolicy", &[("SecretName", "app"), ("PolicyName", "default")]).await["Policy"], mine);
