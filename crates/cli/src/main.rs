@@ -80,7 +80,7 @@ enum Command {
         #[arg(long, env = "KEYWARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
     },
-    /// Administer a data dir directly (AccessKeys, KMS instances).
+    /// Administer a data dir directly (principals, policies, AccessKeys, KMS instances).
     Admin {
         #[command(flatten)]
         config: ConfigArgs,
