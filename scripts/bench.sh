@@ -97,6 +97,21 @@ kms() {
 echo "== runs =="
 run reference-before --reference --endpoint "$REF_URL" --server-pid "$REF_PID"
 kms Encrypt --action Encrypt
+# The same Encrypt as a principal other than the account: its identity policy (allow kms:Encrypt
+# on this one key, from loopback addresses) is evaluated on every request.
+ADMIN=("$BIN" admin --data-dir "$WORK/data")
+POLICY_KEY=$(ALIBABA_CLOUD_ACCESS_KEY_ID=$AK ALIBABA_CLOUD_ACCESS_KEY_SECRET=$SK \
+    "$BIN" key create --endpoint "$KMS_URL" --output json | jq -r .KeyMetadata.KeyId)
+"${ADMIN[@]}" principal create bench-app >/dev/null
+"${ADMIN[@]}" policy create bench-encrypt --document "{\"Version\":\"1\",\"Statement\":[{\"Effect\":\"Allow\",
+  \"Action\":\"kms:Encrypt\",\"Resource\":\"acs:kms:*:*:key/$POLICY_KEY\",
+  \"Condition\":{\"IpAddress\":{\"acs:SourceIp\":\"127.0.0.0/8\"}}}]}" >/dev/null
+"${ADMIN[@]}" policy attach bench-encrypt --principal bench-app >/dev/null
+APP_KEY=$("${ADMIN[@]}" access-key create --principal bench-app --output json)
+run Encrypt-policy --action Encrypt --key-id "$POLICY_KEY" --endpoint "$KMS_URL" --server-pid "$KMS_PID" \
+    --access-key-id "$(jq -r .AccessKeyId <<<"$APP_KEY")" --access-key-secret "$(jq -r .AccessKeySecret <<<"$APP_KEY")"
+jq '.label = "Encrypt (policy-checked principal)"' "$OUT/Encrypt-policy.json" >"$OUT/tmp.json"
+mv "$OUT/tmp.json" "$OUT/Encrypt-policy.json"
 kms Decrypt --action Decrypt
 kms GenerateDataKey --action GenerateDataKey
 kms AsymmetricSign-RSA_2048 --action AsymmetricSign --key-spec RSA_2048
@@ -128,7 +143,7 @@ AGENT_PEAK=$(rss_kb "$AGENT_PID" VmHWM)
 PEAK_RSS=$(rss_kb "$KMS_PID" VmHWM)
 END_RSS=$(rss_kb "$KMS_PID" VmRSS)
 REF_PEAK=$(rss_kb "$REF_PID" VmHWM)
-NAMES=(Encrypt Decrypt GenerateDataKey AsymmetricSign-RSA_2048 AsymmetricSign-EC_P256 GetPublicKey DescribeKey
+NAMES=(Encrypt Encrypt-policy Decrypt GenerateDataKey AsymmetricSign-RSA_2048 AsymmetricSign-EC_P256 GetPublicKey DescribeKey
     GetSecretValue GetParametersForImport ImportKeyMaterial CreateKey AgentGetSecretValue)
 FILES=("$OUT/reference-before.json" "$OUT/reference-after.json")
 for n in "${NAMES[@]}"; do FILES+=("$OUT/$n.json"); done
@@ -143,7 +158,7 @@ jq -s --argjson idle "$IDLE_RSS" --argjson peak "$PEAK_RSS" --argjson endrss "$E
         reference: { before: .[0].requests_per_sec, after: .[1].requests_per_sec, mean: $ref,
                      p50_ms: .[0].latency_ms.p50, p99_ms: .[0].latency_ms.p99, peak_rss_kb: $refpeak,
                      server_cpu_us: $refcpu },
-        actions: [ .[2:][] | { action: (.action + (if .key_spec then " " + .key_spec else "" end)),
+        actions: [ .[2:][] | { action: (.label // (.action + (if .key_spec then " " + .key_spec else "" end))),
                                requests_per_sec, ratio: (if $ref > 0 then (.requests_per_sec / $ref) else null end),
                                p50_ms: .latency_ms.p50, p99_ms: .latency_ms.p99, max_ms: .latency_ms.max,
                                server_cpu_us: .cpu.server.us_per_request,

@@ -28,6 +28,7 @@ const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 
 struct Harness {
     app: Router,
+    kms: Arc<Kms>,
     audit: Audit,
     dir: tempfile::TempDir,
 }
@@ -52,11 +53,15 @@ async fn harness() -> Harness {
     let kms = Arc::new(Kms::open(store, &root, KmsConfig::default()).await.unwrap());
     kms.ensure_bootstrap_access_key(Some((AK.into(), SecretBytes::from_slice(SECRET.as_bytes())))).await.unwrap();
     let audit = Audit::start(&dir.path().join("audit"), audit::DEFAULT_MAX_FILE_BYTES).unwrap();
-    let state = AppState::new(kms).with_huawei_project(Some(PROJECT.into())).with_audit(audit.clone());
-    Harness { app: router(Arc::new(state)), audit, dir }
+    let state = AppState::new(kms.clone()).with_huawei_project(Some(PROJECT.into())).with_audit(audit.clone());
+    Harness { app: router(Arc::new(state)), kms, audit, dir }
 }
 
 fn acs3(action: &str, params: &[(&str, &str)], secret: &str) -> Request<Body> {
+    acs3_as(AK, action, params, secret)
+}
+
+fn acs3_as(ak: &str, action: &str, params: &[(&str, &str)], secret: &str) -> Request<Body> {
     let query: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let now = keyward_core::clock::system_now_ms() / 1000;
     let headers = vec![
@@ -66,7 +71,7 @@ fn acs3(action: &str, params: &[(&str, &str)], secret: &str) -> Request<Body> {
         ("x-acs-date".to_string(), keyward_protocol::time::format(now)),
         ("x-acs-signature-nonce".to_string(), keyward_crypto::random::uuid_v4().unwrap()),
     ];
-    let signed = sign_acs3("POST", &query, &headers, b"", AK, secret.as_bytes());
+    let signed = sign_acs3("POST", &query, &headers, b"", ak, secret.as_bytes());
     let mut b = Request::builder().method("POST").uri(format!("/?{}", canonical_query(&query)));
     for (k, v) in signed {
         b = b.header(k, v);
@@ -102,6 +107,10 @@ async fn ali(h: &Harness, action: &str, params: &[(&str, &str)]) -> (Value, Valu
 }
 
 fn huawei_request(op: &str, body: &Value) -> Request<Body> {
+    huawei_request_as(AK, SECRET, op, body)
+}
+
+fn huawei_request_as(ak: &str, secret: &str, op: &str, body: &Value) -> Request<Body> {
     let body = body.to_string().into_bytes();
     let path = format!("/v1.0/{PROJECT}/kms/{op}");
     let headers = vec![
@@ -111,7 +120,7 @@ fn huawei_request(op: &str, body: &Value) -> Request<Body> {
     ];
     let names = ["content-type", "host", "x-sdk-date"];
     let req = hw_sig::Request { method: "POST", path: &path, query: "", headers: &headers, body: &body };
-    let auth = hw_sig::sign(&req, AK, SECRET.as_bytes(), &names).unwrap();
+    let auth = hw_sig::sign(&req, ak, secret.as_bytes(), &names).unwrap();
     let mut b = Request::builder().method("POST").uri(&path);
     for (k, v) in &headers {
         b = b.header(k, v);
@@ -325,4 +334,39 @@ async fn rotation_keeps_the_chain_and_tampering_is_found() {
     std::fs::write(target, out.join("\n") + "\n").unwrap();
     let broken = audit::verify_dir(&adir).unwrap_err();
     assert_eq!((&broken.file, broken.line), (target, mid as u64 + 1), "{broken}");
+}
+
+#[tokio::test]
+async fn denied_requests_and_huawei_authentication_failures_are_audited() {
+    let h = harness().await;
+    let (_, created, _) = one(&h, acs3("CreateKey", &[], SECRET)).await;
+    let key_id = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    h.kms.create_principal("app", "").await.unwrap();
+    let (app_ak, app_secret) = h.kms.create_access_key("app", None).await.unwrap();
+    let app_secret = String::from_utf8(app_secret.expose().to_vec()).unwrap();
+
+    // A principal without policies: the Alibaba and the Huawei request are both denied and audited.
+    let (status, body, line) =
+        one(&h, acs3_as(&app_ak, "Encrypt", &[("KeyId", &key_id), ("Plaintext", "aGk=")], &app_secret)).await;
+    assert_eq!((status, body["Code"].as_str()), (403, Some("Forbidden.NoPermission")), "{body}");
+    assert!(body["Message"].as_str().unwrap().contains("kms:Encrypt"), "{body}");
+    assert_eq!((line["result"].as_str(), line["principal"].as_str()), (Some("Forbidden.NoPermission"), Some("app")));
+    assert_eq!(line["access_key_id"].as_str(), Some(app_ak.as_str()));
+    assert!(line["resources"][0].as_str().unwrap().ends_with(&format!(":key/{key_id}")), "{line}");
+    let (status, body, line) = one(
+        &h,
+        huawei_request_as(&app_ak, &app_secret, "encrypt-data", &json!({ "key_id": key_id, "plain_text": "hi" })),
+    )
+    .await;
+    assert_eq!((status, body["error"]["error_code"].as_str()), (403, Some("KMS.0306")), "{body}");
+    assert_eq!((line["result"].as_str(), line["principal"].as_str()), (Some("KMS.0306"), Some("app")), "{line}");
+
+    // A Huawei request with a wrong signature names the AccessKey it claimed, and no principal.
+    let (status, _, line) =
+        one(&h, huawei_request_as(AK, "wrong-secret", "describe-key", &json!({ "key_id": key_id }))).await;
+    assert_eq!(status, 401, "{line}");
+    assert!(line.get("principal").is_none(), "{line}");
+    assert_eq!(line["claimed_access_key_id"], AK, "{line}");
+    assert!(!files_contain(&h.audit_dir(), app_secret.as_bytes()), "AccessKey secrets never reach the log");
+    audit::verify_dir(&h.audit_dir()).unwrap();
 }

@@ -27,6 +27,13 @@ pub fn header_list(uri: &Uri, headers: &HeaderMap) -> Vec<(String, String)> {
     list
 }
 
+/// The AccessKey id a request claims to be signed with, if its `Authorization` header parses
+/// (for the audit event of a request that fails authentication).
+pub fn claimed_access_key(method: &Method, uri: &Uri, headers: &[(String, String)], body: &[u8]) -> Option<String> {
+    let req = Request { method: method.as_str(), path: uri.path(), query: uri.query().unwrap_or(""), headers, body };
+    signature::parse_claim(&req).ok().map(|c| c.access_key_id.to_string())
+}
+
 /// Authenticates a request.
 pub async fn authenticate(
     kms: &Kms,

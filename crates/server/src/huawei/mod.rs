@@ -262,9 +262,16 @@ async fn process(
         ));
     }
     let header_list = auth::header_list(uri, headers);
-    let caller = auth::authenticate(&state.kms, state.freshness, method, uri, &header_list, &body)
-        .await?
-        .from_address(source.map(|s| s.ip()), tls);
+    let caller = match auth::authenticate(&state.kms, state.freshness, method, uri, &header_list, &body).await {
+        Ok(c) => c.from_address(source.map(|s| s.ip()), tls),
+        Err(e) => {
+            if state.audit.is_some() {
+                record.claimed_access_key_id =
+                    auth::claimed_access_key(method, uri, &header_list, &body).map(|id| crate::audit::clip(&id));
+            }
+            return Err(e);
+        }
+    };
     let hw = state.huawei.get(&state.kms).await?;
     let header_project = headers.get("x-project-id").map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string());
     if *project != hw.project_id || header_project.is_some_and(|p| p != *project) {
@@ -273,9 +280,8 @@ async fn process(
             "URIs in URL and X-Auth-Token do not match: this server serves one project id (printed at start).",
         ));
     }
-    if state.audit.is_some() {
-        record.caller(&caller);
-    }
+    // Unconditionally: the request log line names the principal too.
+    record.caller(&caller);
     let parsed = if method == Method::POST { Body::parse(&body)? } else { Body::default() };
     if state.audit.is_some() {
         let (region, account) = (&state.kms.config().region, &state.kms.config().account_id);
