@@ -790,3 +790,158 @@ def test_denial_envelope_and_root(backend, kms):
     assert_roundtrip(kms, encrypt(kms, k, "root")["CiphertextBlob"], "root", k)
     # And the bootstrap AccessKey still does everything through a fresh client.
     assert describe(tea_client(backend), k)["KeyId"] == k
+
+
+# ===========================================================================
+# Every action is its own kms:<Action>
+# ===========================================================================
+
+
+def key_ops(client, key_id: str, version_id: str, blob: str) -> dict:
+    """Calls on one key, by the action they are authorized as."""
+    return {
+        "Encrypt": lambda: client.encrypt(m.EncryptRequest(key_id=key_id, plaintext="x")),
+        "Decrypt": lambda: client.decrypt(m.DecryptRequest(ciphertext_blob=blob)),
+        "GenerateDataKey": lambda: client.generate_data_key(m.GenerateDataKeyRequest(key_id=key_id)),
+        "GenerateDataKeyWithoutPlaintext": lambda: client.generate_data_key_without_plaintext(
+            m.GenerateDataKeyWithoutPlaintextRequest(key_id=key_id)),
+        "DescribeKey": lambda: client.describe_key(m.DescribeKeyRequest(key_id=key_id)),
+        "DescribeKeyVersion": lambda: client.describe_key_version(
+            m.DescribeKeyVersionRequest(key_id=key_id, key_version_id=version_id)),
+        "ListKeyVersions": lambda: client.list_key_versions(m.ListKeyVersionsRequest(key_id=key_id)),
+        "ListAliasesByKeyId": lambda: client.list_aliases_by_key_id(m.ListAliasesByKeyIdRequest(key_id=key_id)),
+        "ListResourceTags": lambda: client.list_resource_tags(m.ListResourceTagsRequest(key_id=key_id)),
+        "GetKeyPolicy": lambda: client.get_key_policy(m.GetKeyPolicyRequest(key_id=key_id)),
+        "UpdateKeyDescription": lambda: client.update_key_description(
+            m.UpdateKeyDescriptionRequest(key_id=key_id, description="set by a user")),
+        "TagResource": lambda: client.tag_resource(
+            m.TagResourceRequest(key_id=key_id, tags=json.dumps([{"TagKey": "by", "TagValue": "user"}]))),
+    }
+
+
+KEY_ACTIONS = list(key_ops(None, "k", "v", "b"))
+
+
+@pytest.mark.parametrize("granted", KEY_ACTIONS)
+def test_each_key_action_needs_its_own_grant(backend, kms, granted):
+    k = new_key(kms)
+    version = cs.primary_version(kms, k)
+    blob = encrypt(kms, k, "matrix")["CiphertextBlob"]
+    p = new_principal(backend, allow(f"kms:{granted}", key_arn(k)))
+    ops = key_ops(p.tea(), k, version, blob)
+    ops[granted]()
+    failures = []
+    for action, op in ops.items():
+        if action == granted:
+            continue
+        try:
+            expect_denied(op, f"kms:{action}", key_arn(k))
+        except AssertionError as exc:
+            failures.append(f"{action}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - collected and reported below
+            failures.append(f"{action}: {type(exc).__name__}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+def secret_ops(client, name: str) -> dict:
+    return {
+        "GetSecretValue": lambda: client.get_secret_value(m.GetSecretValueRequest(secret_name=name)),
+        "DescribeSecret": lambda: client.describe_secret(m.DescribeSecretRequest(secret_name=name)),
+        "ListSecretVersionIds": lambda: client.list_secret_version_ids(m.ListSecretVersionIdsRequest(secret_name=name)),
+        "GetSecretPolicy": lambda: client.get_secret_policy(m.GetSecretPolicyRequest(secret_name=name)),
+        "PutSecretValue": lambda: client.put_secret_value(m.PutSecretValueRequest(
+            secret_name=name, version_id=f"v-{uid()}", secret_data="put by a user")),
+        "UpdateSecret": lambda: client.update_secret(m.UpdateSecretRequest(secret_name=name, description="by a user")),
+    }
+
+
+SECRET_ACTIONS = list(secret_ops(None, "s"))
+
+
+@pytest.mark.parametrize("granted", SECRET_ACTIONS)
+def test_each_secret_action_needs_its_own_grant(backend, kms, granted):
+    name = create_secret(kms, f"authz-matrix-{uid()}")
+    p = new_principal(backend, allow(f"kms:{granted}", secret_arn(name)))
+    ops = secret_ops(p.tea(), name)
+    ops[granted]()
+    failures = []
+    for action, op in ops.items():
+        if action == granted:
+            continue
+        try:
+            expect_denied(op, f"kms:{action}", secret_arn(name))
+        except AssertionError as exc:
+            failures.append(f"{action}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - collected and reported below
+            failures.append(f"{action}: {type(exc).__name__}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+def test_put_secret_value_under_own_key_needs_encrypt(backend, kms):
+    k = new_key(kms)
+    name = create_secret(kms, f"authz-ek-{uid()}", "v1 value", encryption_key_id=k)
+
+    def put(client):
+        return client.put_secret_value(m.PutSecretValueRequest(secret_name=name, version_id=f"v-{uid()}",
+                                                               secret_data="rolled"))
+
+    put_only = new_principal(backend, allow("kms:PutSecretValue", secret_arn(name)))
+    expect_denied(lambda: put(put_only.tea()), "kms:Encrypt", key_arn(k))
+    assert get_secret(kms, name) == "v1 value"
+    with_key = new_principal(backend, allow("kms:PutSecretValue", secret_arn(name)), allow("kms:Encrypt", key_arn(k)))
+    put(with_key.tea())
+    assert get_secret(kms, name) == "rolled"
+
+
+def test_asymmetric_actions(backend, kms):
+    k = cs.create_key(kms, "RSA_2048", "SIGN/VERIFY")["KeyId"]
+    version = cs.primary_version(kms, k)
+    p = new_principal(backend, allow(["kms:AsymmetricSign", "kms:GetPublicKey"], key_arn(k)))
+    c = p.tea()
+    digest = cs.b64(b"\x01" * 32)
+    sig = c.asymmetric_sign(m.AsymmetricSignRequest(key_id=k, key_version_id=version, algorithm=cs.PSS,
+                                                    digest=digest)).body.value
+    assert cs.get_public_key(c, k, version)["PublicKey"].startswith("-----BEGIN PUBLIC KEY-----")
+    expect_denied(lambda: c.asymmetric_verify(m.AsymmetricVerifyRequest(
+        key_id=k, key_version_id=version, algorithm=cs.PSS, digest=digest, value=sig)), "kms:AsymmetricVerify",
+        key_arn(k))
+    ok = kms.asymmetric_verify(m.AsymmetricVerifyRequest(key_id=k, key_version_id=version, algorithm=cs.PSS,
+                                                         digest=digest, value=sig)).body.value
+    assert ok is True
+
+
+# ===========================================================================
+# DryRun, transports and signature schemes
+# ===========================================================================
+
+
+def test_dry_run_checks_permission(backend, kms):
+    """DryRun answers whether the real call would be allowed: DryRunOperationError when it would,
+    Forbidden.NoPermission when it would not."""
+    a, b = new_key(kms), new_key(kms)
+    p = new_principal(backend, allow("kms:Encrypt", key_arn(a)))
+    c = p.tea()
+    expect_tea_error(lambda: c.encrypt(m.EncryptRequest(key_id=a, plaintext="x", dry_run="true")),
+                     "DryRunOperationError", 400)
+    expect_denied(lambda: c.encrypt(m.EncryptRequest(key_id=b, plaintext="x", dry_run="true")), "kms:Encrypt",
+                  key_arn(b))
+
+
+def test_same_decision_over_every_transport_and_signature(backend, kms):
+    a, b = new_key(kms), new_key(kms)
+    p = new_principal(backend, allow("kms:Encrypt", key_arn(a)))
+    clients = {
+        "acs3-http": p.tea(),
+        "v1-http": p.tea(signature_algorithm="v2"),
+        "acs3-https": p.tea(protocol="https", ca=backend.ca_path),
+    }
+    for label, c in clients.items():
+        assert_roundtrip(kms, encrypt(c, a, label)["CiphertextBlob"], label, a)
+        expect_denied(lambda: encrypt(c, b), "kms:Encrypt", key_arn(b))
+
+
+def test_condition_on_secure_transport(backend, kms):
+    k = new_key(kms)
+    p = new_principal(backend, allow("kms:Encrypt", key_arn(k), condition={"Bool": {"acs:SecureTransport": "true"}}))
+    assert_roundtrip(kms, encrypt(p.tea(protocol="https", ca=backend.ca_path), k, "tls")["CiphertextBlob"], "tls", k)
+    expect_denied(lambda: encrypt(p.tea(), k), "kms:Encrypt", key_arn(k))
