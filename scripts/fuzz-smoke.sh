@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target briefly (FUZZ_SECONDS each, default 20): the ciphertext-blob
-# decoder, the EncryptionContext canonicaliser and the request/signature parser. Installs
-# cargo-fuzz when missing. libFuzzer's instrumentation flags need nightly features; the stable
-# toolchain gets them through RUSTC_BOOTSTRAP=1 (for this fuzz build only).
+# decoder, the EncryptionContext canonicaliser, the request/signature parser and the RAM policy
+# parser and evaluator. Installs cargo-fuzz when missing. libFuzzer's instrumentation flags need
+# nightly features; the stable toolchain gets them through RUSTC_BOOTSTRAP=1 (for this fuzz build
+# only).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 seconds="${FUZZ_SECONDS:-20}"
