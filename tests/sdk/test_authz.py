@@ -53,7 +53,18 @@ from authz_support import (
     until_denied,
     user_arn,
 )
-from kwhelpers import REGION, core_call, expect_core_error, expect_tea_error, key_arn, secret_arn, tea_client
+from kwhelpers import (
+    REGION,
+    assert_raw_error,
+    build_acs3_request,
+    core_call,
+    expect_core_error,
+    expect_tea_error,
+    key_arn,
+    secret_arn,
+    send_raw,
+    tea_client,
+)
 
 # ---------------------------------------------------------------------------
 # small wrappers
@@ -198,9 +209,28 @@ def test_list_and_account_actions_are_checked_on_the_collection(backend, kms):
     assert mine == kms.list_aliases(m.ListAliasesRequest(page_size=100)).body.total_count
     pw = c.get_random_password(m.GetRandomPasswordRequest(password_length="20")).body.random_password
     assert len(pw) == 20
+    # DescribeRegions (not in the Tea SDK's models) through the independent ACS3 signer: an
+    # account-level action, denied to a principal without the grant.
+    data = assert_raw_error(send_raw(backend, build_acs3_request(
+        backend, "DescribeRegions", access_key_id=p.access_key_id, access_key_secret=p.access_key_secret)),
+        "Forbidden.NoPermission", 403)
+    az.check_denial_message(data["Message"], "kms:DescribeRegions", ACCOUNT_KMS_ARN, p.arn)
+    q = new_principal(backend, allow("kms:DescribeRegions", ACCOUNT_KMS_ARN))
+    assert send_raw(backend, build_acs3_request(backend, "DescribeRegions", access_key_id=q.access_key_id,
+                                                access_key_secret=q.access_key_secret)).status == 200
+    r = new_principal(backend)
+    data = assert_raw_error(send_raw(backend, build_acs3_request(
+        backend, "DescribeRegions", access_key_id=r.access_key_id, access_key_secret=r.access_key_secret)),
+        "Forbidden.NoPermission", 403)
+    az.check_denial_message(data["Message"], "kms:DescribeRegions", ACCOUNT_KMS_ARN, r.arn)
     # ...and the items themselves are not granted.
     expect_denied(lambda: describe(c, a), "kms:DescribeKey", key_arn(a))
     expect_denied(lambda: c.list_secrets(m.ListSecretsRequest()), "kms:ListSecrets", SECRETS_ARN)
+    s = new_principal(backend, allow("kms:ListSecrets", SECRETS_ARN))
+    create_secret(kms, f"authz-list-{uid()}")
+    mine = s.tea().list_secrets(m.ListSecretsRequest(page_size=100)).body.total_count
+    assert mine == kms.list_secrets(m.ListSecretsRequest(page_size=100)).body.total_count
+    assert mine >= 1
 
 
 def test_create_secret_is_checked_on_the_secret_arn(backend, kms):
@@ -945,3 +975,33 @@ def test_condition_on_secure_transport(backend, kms):
     p = new_principal(backend, allow("kms:Encrypt", key_arn(k), condition={"Bool": {"acs:SecureTransport": "true"}}))
     assert_roundtrip(kms, encrypt(p.tea(protocol="https", ca=backend.ca_path), k, "tls")["CiphertextBlob"], "tls", k)
     expect_denied(lambda: encrypt(p.tea(), k), "kms:Encrypt", key_arn(k))
+
+
+def test_key_policy_with_condition(backend, kms):
+    k = new_key(kms)
+    p = new_principal(backend)
+    policy = {"Version": "1", "Statement": [{
+        "Effect": "Allow", "Principal": {"RAM": [p.arn]}, "Action": ["kms:Encrypt"], "Resource": ["*"],
+        "Condition": {"StringEquals": {"kms:EncryptionContext/tenant": "t1"}},
+    }]}
+    set_key_policy(kms, k, json.dumps(policy))
+    c = p.tea()
+    blob = encrypt(c, k, "kp ctx", {"tenant": "t1"})["CiphertextBlob"]
+    assert_roundtrip(kms, blob, "kp ctx", k, {"tenant": "t1"})
+    expect_denied(lambda: encrypt(c, k, "x", {"tenant": "t2"}), "kms:Encrypt", key_arn(k))
+    expect_denied(lambda: encrypt(c, k, "x"), "kms:Encrypt", key_arn(k))
+
+
+def test_secret_policy_deny_beats_identity_allow(backend, kms):
+    name = create_secret(kms, f"authz-spd-{uid()}", "guarded")
+    p = new_principal(backend, allow("kms:*", "*"))
+    c = p.tea()
+    assert get_secret(c, name) == "guarded"
+    policy = {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Principal": {"RAM": [ACCOUNT_PRINCIPAL]}, "Action": ["kms:*"], "Resource": ["*"]},
+        {"Effect": "Deny", "Principal": {"RAM": [p.arn]}, "Action": ["kms:GetSecretValue"], "Resource": ["*"]},
+    ]}
+    kms.set_secret_policy(m.SetSecretPolicyRequest(secret_name=name, policy=json.dumps(policy)))
+    expect_denied(lambda: get_secret(c, name), "kms:GetSecretValue", secret_arn(name), p.arn)
+    assert c.describe_secret(m.DescribeSecretRequest(secret_name=name)).body.secret_name == name
+    assert get_secret(kms, name) == "guarded"
