@@ -211,7 +211,10 @@ async fn process(
     }
     let header_list: Vec<(String, String)> = headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            let value = v.to_str().map_or_else(|_| String::from_utf8_lossy(v.as_bytes()).into_owned(), str::to_string);
+            (k.as_str().to_string(), value)
+        })
         .collect();
     let params = Params::new(pairs);
     let parts = RequestParts { method: method.as_str(), query, headers: &header_list, body, params: params.pairs() };
@@ -260,9 +263,7 @@ async fn process(
 }
 
 fn new_request_id() -> String {
-    keyward_crypto::random::uuid_v4()
-        .unwrap_or_else(|_| "00000000-0000-4000-8000-000000000000".into())
-        .to_ascii_uppercase()
+    crate::request_id::alibaba()
 }
 
 fn json_response(status: StatusCode, request_id: &str, body: &Value) -> Response {

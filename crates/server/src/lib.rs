@@ -14,6 +14,7 @@
 //! - [`error`]: the one mapping from errors to Alibaba codes.
 //! - [`huawei`]: the Huawei Cloud KMS API v1.0 on the same listeners and keys.
 //! - [`metrics`]: Prometheus metrics, health endpoints, the admin listener's router.
+//! - [`request_id`]: cheap, unique, UUID-shaped request ids.
 //! - [`run`]: listeners, background jobs, shutdown.
 
 pub mod actions;
@@ -26,5 +27,6 @@ pub mod dispatch;
 pub mod error;
 pub mod huawei;
 pub mod metrics;
+pub mod request_id;
 pub mod run;
 pub mod tls;

@@ -17,7 +17,10 @@ use crate::huawei::error::HwError;
 pub fn header_list(uri: &Uri, headers: &HeaderMap) -> Vec<(String, String)> {
     let mut list: Vec<(String, String)> = headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            let value = v.to_str().map_or_else(|_| String::from_utf8_lossy(v.as_bytes()).into_owned(), str::to_string);
+            (k.as_str().to_string(), value)
+        })
         .collect();
     if !headers.contains_key(axum::http::header::HOST)
         && let Some(a) = uri.authority()

@@ -332,7 +332,7 @@ fn decode_segment(s: &str) -> String {
 }
 
 fn new_request_id() -> String {
-    keyward_crypto::random::uuid_v4().map(|u| u.replace('-', "")).unwrap_or_else(|_| "0".repeat(32))
+    crate::request_id::huawei()
 }
 
 fn set_request_id(h: &mut HeaderMap, request_id: &str) {
