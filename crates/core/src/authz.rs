@@ -111,6 +111,43 @@ pub(crate) fn resource_auth(document: Option<&str>, tags: Vec<crate::model::Tag>
     }
 }
 
+/// Which condition keys the policies in play read, by family.
+#[derive(Clone, Copy, Default)]
+struct Wanted {
+    time: bool,
+    transport: bool,
+    source_ip: bool,
+    tags: bool,
+    encryption_context: bool,
+}
+
+impl Wanted {
+    fn of<'p>(policies: impl Iterator<Item = &'p Policy>) -> Self {
+        let mut w = Self::default();
+        let has_prefix = |k: &str, prefix: &str| {
+            k.len() >= prefix.len() && k.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        };
+        for key in policies.flat_map(Policy::condition_keys) {
+            if key.eq_ignore_ascii_case(policy::CURRENT_TIME) {
+                w.time = true;
+            } else if key.eq_ignore_ascii_case(policy::SECURE_TRANSPORT) {
+                w.transport = true;
+            } else if key.eq_ignore_ascii_case(policy::SOURCE_IP) {
+                w.source_ip = true;
+            } else if has_prefix(key, policy::TAG_PREFIX) {
+                w.tags = true;
+            } else if has_prefix(key, policy::ENCRYPTION_CONTEXT_PREFIX) {
+                w.encryption_context = true;
+            }
+        }
+        w
+    }
+
+    fn any(self) -> bool {
+        self.time || self.transport || self.source_ip || self.tags || self.encryption_context
+    }
+}
+
 impl Caller {
     /// Whether this is the account itself (the bootstrap principal), allowed everything.
     pub fn is_root(&self) -> bool {
@@ -193,8 +230,9 @@ impl Kms {
         let resource_policy = auth.and_then(|a| a.policy.as_deref());
         let principal = self.principal_arn(&caller.principal);
         let mut context = Context::new();
-        if policies.iter().chain(resource_policy).any(|p| p.condition_keys().next().is_some()) {
-            self.fill_context(&mut context, caller, auth, encryption_context);
+        let wanted = Wanted::of(policies.iter().chain(resource_policy));
+        if wanted.any() {
+            self.fill_context(&mut context, wanted, caller, auth, encryption_context);
         }
         let resources: Vec<&str> = std::iter::once(arn.as_str()).chain(alias).collect();
         let request = Request { action, resources: &resources, principal: Some(&principal), context: &context };
@@ -206,21 +244,34 @@ impl Kms {
         }
     }
 
+    /// Sets the context values the policies in play read (and only those: formatting the time or
+    /// copying tags for a policy that tests only the source address is wasted work).
     fn fill_context(
         &self,
         context: &mut Context,
+        wanted: Wanted,
         caller: &Caller,
         auth: Option<&ResourceAuth>,
         encryption_context: Option<&str>,
     ) {
-        context.set_current_time_ms(self.now_ms()).set_secure_transport(caller.secure_transport);
-        if let Some(ip) = caller.source_ip {
+        if wanted.time {
+            context.set_current_time_ms(self.now_ms());
+        }
+        if wanted.transport {
+            context.set_secure_transport(caller.secure_transport);
+        }
+        if wanted.source_ip
+            && let Some(ip) = caller.source_ip
+        {
             context.set_source_ip(ip);
         }
-        for tag in auth.map(|a| a.tags.as_slice()).unwrap_or_default() {
-            context.set_tag(&tag.key, tag.value.clone());
+        if wanted.tags {
+            for tag in auth.map(|a| a.tags.as_slice()).unwrap_or_default() {
+                context.set_tag(&tag.key, tag.value.clone());
+            }
         }
-        if let Some(json) = encryption_context
+        if wanted.encryption_context
+            && let Some(json) = encryption_context
             && let Ok(pairs) = serde_json::from_str::<BTreeMap<String, serde_json::Value>>(json)
         {
             for (k, v) in pairs {
