@@ -549,8 +549,7 @@ impl Store for MemoryStore {
 
     async fn update_policy(&self, name: &str, document: &str, update_date: UnixTime) -> Result<bool, StoreError> {
         let mut s = self.state();
-        Ok(s
-            .policies
+        Ok(s.policies
             .get_mut(name)
             .map(|p| {
                 p.document = document.to_string();

@@ -54,7 +54,12 @@ pub struct Caller {
 impl Caller {
     /// A caller with no known source address, not over TLS.
     pub fn new(principal: impl Into<String>, access_key_id: impl Into<String>) -> Self {
-        Self { principal: principal.into(), access_key_id: access_key_id.into(), source_ip: None, secure_transport: false }
+        Self {
+            principal: principal.into(),
+            access_key_id: access_key_id.into(),
+            source_ip: None,
+            secure_transport: false,
+        }
     }
 
     /// The same caller, seen coming from `ip` (over TLS or not).
