@@ -294,13 +294,7 @@ impl Kms {
         encryption_context: Option<&str>,
     ) -> Result<Arc<LoadedKey>, Error> {
         let id = self.resolve_key(key_ref).await?;
-        let key = self.loaded_key(&id).await?;
-        if !caller.is_root() {
-            let alias = self.alias_arn_of(key_ref);
-            self.authorize(caller, action, Target::Key { key: &key, alias: alias.as_deref() }, encryption_context)
-                .await?;
-        }
-        Ok(key)
+        self.checked_key(caller, action, &id, Some(key_ref), encryption_context).await
     }
 
     /// [`Kms::authorized_key`], giving the key's metadata as callers see it
@@ -323,9 +317,24 @@ impl Kms {
         key_id: &str,
         encryption_context: Option<&str>,
     ) -> Result<Arc<LoadedKey>, Error> {
+        self.checked_key(caller, action, key_id, None, encryption_context).await
+    }
+
+    /// Loads key `key_id` and authorizes `action` on it, and on the alias ARN when `key_ref`
+    /// (what the caller named) is an alias.
+    async fn checked_key(
+        &self,
+        caller: &Caller,
+        action: &str,
+        key_id: &str,
+        key_ref: Option<&str>,
+        encryption_context: Option<&str>,
+    ) -> Result<Arc<LoadedKey>, Error> {
         let key = self.loaded_key(key_id).await?;
         if !caller.is_root() {
-            self.authorize(caller, action, Target::Key { key: &key, alias: None }, encryption_context).await?;
+            let alias = key_ref.and_then(|r| self.alias_arn_of(r));
+            self.authorize(caller, action, Target::Key { key: &key, alias: alias.as_deref() }, encryption_context)
+                .await?;
         }
         Ok(key)
     }

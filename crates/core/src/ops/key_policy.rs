@@ -5,12 +5,10 @@
 //! cache is invalidated) and within the cache TTL on others.
 
 use crate::error::Error;
+use crate::ops::check_policy_name;
 use crate::policy::{MAX_POLICY_BYTES, Policy, PolicyKind};
 use crate::service::{Caller, Kms};
 use crate::store::StoreError;
-
-/// The only key policy name.
-pub const KEY_POLICY_NAME: &str = "default";
 
 /// Alibaba's default key policy for `account_id`.
 pub fn default_key_policy(account_id: &str) -> String {
@@ -28,13 +26,6 @@ pub(crate) fn check_key_policy(document: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_policy_name(policy_name: Option<&str>) -> Result<(), Error> {
-    match policy_name {
-        None | Some(KEY_POLICY_NAME) => Ok(()),
-        Some(_) => Err(Error::invalid("PolicyName", "the only key policy is default")),
-    }
-}
-
 impl Kms {
     /// The key's policy document (Alibaba's default when none was set).
     pub async fn get_key_policy(
@@ -43,7 +34,7 @@ impl Kms {
         key_ref: &str,
         policy_name: Option<&str>,
     ) -> Result<String, Error> {
-        check_policy_name(policy_name)?;
+        check_policy_name(policy_name, "key")?;
         let key = self.authorized_key(caller, "kms:GetKeyPolicy", key_ref, None).await?;
         Ok(self
             .store
@@ -60,7 +51,7 @@ impl Kms {
         policy_name: Option<&str>,
         document: &str,
     ) -> Result<(), Error> {
-        check_policy_name(policy_name)?;
+        check_policy_name(policy_name, "key")?;
         check_key_policy(document)?;
         let key_id = self.authorized_key(caller, "kms:SetKeyPolicy", key_ref, None).await?.record.key_id.clone();
         let result = self.store.put_key_policy(&key_id, document).await;

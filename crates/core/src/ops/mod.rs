@@ -47,6 +47,17 @@ pub mod update_key_description;
 pub mod update_secret;
 pub mod update_secret_version_stage;
 
+/// The only policy name of keys and secrets (`PolicyName`).
+pub const POLICY_NAME: &str = "default";
+
+/// Refuses a `PolicyName` other than [`POLICY_NAME`]; `what` is `key` or `secret`.
+pub(crate) fn check_policy_name(policy_name: Option<&str>, what: &str) -> Result<(), crate::Error> {
+    match policy_name {
+        None | Some(POLICY_NAME) => Ok(()),
+        Some(_) => Err(crate::Error::invalid("PolicyName", format!("the only {what} policy is {POLICY_NAME}"))),
+    }
+}
+
 /// A page request: `number` ≥ 1, `size` within the action's limits (checked by the caller).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Page {

@@ -5,16 +5,10 @@
 //! users nothing by itself).
 
 use crate::error::Error;
-use crate::ops::secrets::{MAX_POLICY, POLICY_NAME, default_policy, ensure_live};
+use crate::ops::check_policy_name;
+use crate::ops::secrets::{MAX_POLICY, default_policy, ensure_live};
 use crate::policy::{Policy, PolicyKind};
 use crate::service::{Caller, Kms};
-
-fn check_policy_name(policy_name: Option<&str>) -> Result<(), Error> {
-    match policy_name {
-        None | Some(POLICY_NAME) => Ok(()),
-        Some(_) => Err(Error::invalid("PolicyName", "the only secret policy is default")),
-    }
-}
 
 impl Kms {
     /// The secret's policy document.
@@ -24,7 +18,7 @@ impl Kms {
         secret_ref: &str,
         policy_name: Option<&str>,
     ) -> Result<String, Error> {
-        check_policy_name(policy_name)?;
+        check_policy_name(policy_name, "secret")?;
         let secret = self.authorized_secret(caller, "kms:GetSecretPolicy", secret_ref).await?;
         ensure_live(&secret.record)?;
         let secret = secret.record.clone();
@@ -39,7 +33,7 @@ impl Kms {
         policy_name: Option<&str>,
         policy: &str,
     ) -> Result<(), Error> {
-        check_policy_name(policy_name)?;
+        check_policy_name(policy_name, "secret")?;
         if policy.is_empty() || policy.chars().count() > MAX_POLICY {
             return Err(Error::invalid("Policy", format!("must have 1-{MAX_POLICY} characters")));
         }

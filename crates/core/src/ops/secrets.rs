@@ -45,8 +45,7 @@ pub const MAX_STAGES: usize = 10;
 pub const ACS_CURRENT: &str = "ACSCurrent";
 /// The stage of the version that was current before.
 pub const ACS_PREVIOUS: &str = "ACSPrevious";
-/// The only secret policy name.
-pub const POLICY_NAME: &str = "default";
+pub use super::POLICY_NAME;
 /// The managed secret types keyward refuses (they need cloud services it does not have).
 pub const MANAGED_TYPES: [&str; 5] = ["Rds", "Redis", "RAMCredentials", "ECS", "PolarDB"];
 /// Metadata row holding the id of the service-managed default key for secrets.
